@@ -1,0 +1,59 @@
+import type { DatastarEvent, EventOptions } from './datastar-event.interface';
+import { createEvent } from './event-options';
+import { dataLines, singleLine } from './lines';
+import {
+  ELEMENT_PATCH_MODES, MODES_WITHOUT_SELECTOR, NAMESPACES, PATCH_ELEMENTS,
+  type ElementNamespace, type ElementPatchMode,
+} from './protocol.constants';
+
+export interface PatchElementsOptions extends EventOptions {
+  /** CSS selector of the target; without it, top-level elements are matched by `id`. */
+  selector?: string;
+  /** How the elements are applied; default `outer`. Every mode but outer/replace needs a selector. */
+  mode?: ElementPatchMode;
+  /** Wrap the patch in `document.startViewTransition()`. */
+  useViewTransition?: boolean;
+  /** Element to transition, only written together with `useViewTransition: true`. */
+  viewTransitionSelector?: string;
+  /** `svg` or `mathml` for elements that are not HTML; default `html`. */
+  namespace?: ElementNamespace;
+}
+
+const MODES: ReadonlySet<string> = new Set(ELEMENT_PATCH_MODES);
+const SPACES: ReadonlySet<string> = new Set(NAMESPACES);
+
+/** `datastar-patch-elements`: morphs `elements` (HTML) into the page. */
+export function patchElements(elements: string, options: PatchElementsOptions = {}): DatastarEvent {
+  const mode = options.mode ?? 'outer';
+  if (!MODES.has(mode)) {
+    throw new TypeError(`Unknown element patch mode "${String(mode)}": use one of ${ELEMENT_PATCH_MODES.join(', ')}.`);
+  }
+  const selector = options.selector === undefined ? '' : singleLine(String(options.selector)).trim();
+  if (!selector && !MODES_WITHOUT_SELECTOR.has(mode)) {
+    throw new TypeError(`Element patch mode "${mode}" needs a selector: pass { selector: '#target' }.`);
+  }
+  if (options.namespace !== undefined && !SPACES.has(options.namespace)) {
+    throw new TypeError(`Unknown namespace "${String(options.namespace)}": use html, svg or mathml.`);
+  }
+  let data = '';
+  if (selector) data += `selector ${selector}\n`;
+  if (mode !== 'outer') data += `mode ${mode}\n`;
+  if (options.useViewTransition) {
+    data += 'useViewTransition true\n';
+    if (options.viewTransitionSelector) {
+      data += `viewTransitionSelector ${singleLine(String(options.viewTransitionSelector))}\n`;
+    }
+  }
+  if (options.namespace && options.namespace !== 'html') data += `namespace ${options.namespace}\n`;
+  if (elements !== undefined && elements !== null && (elements !== '' || mode !== 'remove')) {
+    data += dataLines('elements', String(elements));
+  } else if (data.endsWith('\n')) {
+    data = data.slice(0, -1);
+  }
+  return createEvent(PATCH_ELEMENTS, data, options);
+}
+
+/** Removes the elements matching `selector` (a patch in `remove` mode with no elements). */
+export function removeElements(selector: string, options: EventOptions & { useViewTransition?: boolean } = {}): DatastarEvent {
+  return patchElements('', { ...options, selector, mode: 'remove' });
+}

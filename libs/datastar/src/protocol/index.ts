@@ -1,0 +1,16 @@
+export * from './protocol.constants';
+export * from './datastar-event.interface';
+export { dataLines, singleLine } from './lines';
+export { patchElements, removeElements, type PatchElementsOptions } from './elements';
+export { patchSignals, patchSignalsRaw, removeSignals, nullPatch, type PatchSignalsOptions } from './signals';
+export {
+  executeScript, redirect, consoleLog, escapeAttribute, neutraliseScriptEnd,
+  type ExecuteScriptOptions, type RedirectOptions,
+} from './execute';
+export { encodeEvent, encodeEvents, encodeComment, type MessageEventLike } from './encoder';
+export {
+  readSignals, parseSignals, SignalsError, DEFAULT_SIGNALS_LIMIT, DEFAULT_MAX_DEPTH,
+  type SignalsSource, type ReadSignalsOptions, type Signals,
+} from './read-signals';
+export { action, expr, Expression, type ActionMethod, type ActionOptions } from './actions';
+export { parseJsonSafely, htmlSafeJson, isUnsafeKey } from './safe-json';

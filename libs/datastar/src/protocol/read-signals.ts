@@ -1,0 +1,192 @@
+import { DATASTAR_QUERY_PARAM } from './protocol.constants';
+import { isUnsafeKey, parseJsonSafely } from './safe-json';
+
+/** What `readSignals` needs of a request, whatever the HTTP framework. */
+export interface SignalsSource {
+  method: string;
+  /** The request URL (path and query); used for GET and DELETE. */
+  url?: string;
+  headers: Record<string, string | string[] | undefined>;
+  /** A body that a parser already produced (Express `req.body`, Fastify `request.body`). */
+  body?: unknown;
+  /** The raw request, read when no parser ran. */
+  stream?: NodeJS.ReadableStream & { readableEnded?: boolean; complete?: boolean };
+}
+
+export interface ReadSignalsOptions {
+  /** Largest accepted body or query value, in bytes (default 1 MiB). */
+  limit?: number;
+  /** Deepest accepted nesting of objects and arrays (default 64). */
+  maxDepth?: number;
+  /** Give up on a body that stops arriving after this many ms (default 30 s). */
+  timeout?: number;
+}
+
+export type Signals = Record<string, unknown>;
+
+/** Why signals could not be read; `status` is the HTTP status to answer (400, 408, 413, 415). */
+export class SignalsError extends Error {
+  constructor(readonly status: 400 | 408 | 413 | 415, message: string) {
+    super(message);
+    this.name = 'SignalsError';
+  }
+}
+
+export const DEFAULT_SIGNALS_LIMIT = 1024 * 1024;
+export const DEFAULT_MAX_DEPTH = 64;
+const DEFAULT_TIMEOUT = 30_000;
+
+/**
+ * Reads a Datastar request's signals: the `datastar` query parameter for GET and DELETE, the
+ * body for POST, PUT and PATCH (JSON, or form fields for `contentType: 'form'` actions).
+ * Missing = `{}`. Never returns an object carrying `__proto__`, `constructor` or `prototype`.
+ */
+export async function readSignals(source: SignalsSource, options: ReadSignalsOptions = {}): Promise<Signals> {
+  const limit = options.limit ?? DEFAULT_SIGNALS_LIMIT;
+  const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+  const method = source.method.toUpperCase();
+  if (method === 'GET' || method === 'DELETE' || method === 'HEAD') {
+    const fromQuery = queryParam(source.url);
+    if (fromQuery !== undefined) return parseSignals(fromQuery, limit, maxDepth);
+    if (method !== 'DELETE') return {};
+    // Older clients sent DELETE signals in the body: fall through.
+  }
+  const type = mediaType(source.headers['content-type']);
+  const isForm = type === 'application/x-www-form-urlencoded' || type === 'multipart/form-data';
+  if (type && !isForm && type !== 'application/json' && type !== 'text/plain' && !type.endsWith('+json')) {
+    throw new SignalsError(415, `Unsupported content type "${type}": Datastar sends signals as application/json.`);
+  }
+  const declared = Number(header(source.headers, 'content-length'));
+  if (declared > limit) throw tooLarge(limit);
+
+  let body = source.body;
+  if (isParsed(body)) {
+    if (typeof body === 'string' || Buffer.isBuffer(body)) {
+      body = String(body);
+    } else if (isForm) {
+      return formObject(body as Record<string, unknown>);
+    } else {
+      return checkObject(body, maxDepth);
+    }
+  } else if (source.stream && !source.stream.readableEnded && !source.stream.complete) {
+    body = await readBody(source.stream, limit, options.timeout ?? DEFAULT_TIMEOUT);
+  } else {
+    return {};
+  }
+  const text = body as string;
+  if (type === 'multipart/form-data') {
+    throw new SignalsError(415, 'multipart/form-data bodies need a multipart parser (e.g. multer) before Datastar reads them.');
+  }
+  if (isForm) return formObject(Object.fromEntries(new URLSearchParams(text)));
+  if (Buffer.byteLength(text) > limit) throw tooLarge(limit);
+  return text.trim() === '' ? {} : parseSignals(text, limit, maxDepth);
+}
+
+/** Parses signals JSON text: an object, within `limit` bytes and `maxDepth` levels. */
+export function parseSignals(text: string, limit = DEFAULT_SIGNALS_LIMIT, maxDepth = DEFAULT_MAX_DEPTH): Signals {
+  if (text.length > limit || Buffer.byteLength(text) > limit) throw tooLarge(limit);
+  let value: unknown;
+  try {
+    value = parseJsonSafely(text);
+  } catch (error) {
+    throw new SignalsError(400, `Malformed signals JSON: ${(error as Error).message}`);
+  }
+  return checkObject(value, maxDepth);
+}
+
+function checkObject(value: unknown, maxDepth: number): Signals {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new SignalsError(400, 'Signals must be a JSON object, e.g. {"count":1}.');
+  }
+  scrub(value, maxDepth);
+  return value as Signals;
+}
+
+/** Deletes prototype keys in place (a parser may have made them own properties) and bounds depth. */
+function scrub(root: object, maxDepth: number): void {
+  const stack: Array<[object, number]> = [[root, 1]];
+  while (stack.length) {
+    const [node, depth] = stack.pop()!;
+    if (depth > maxDepth) throw new SignalsError(400, `Signals are nested deeper than ${maxDepth} levels.`);
+    for (const key of Object.keys(node)) {
+      if (isUnsafeKey(key)) {
+        delete (node as Record<string, unknown>)[key];
+        continue;
+      }
+      const child = (node as Record<string, unknown>)[key];
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
+  }
+}
+
+function formObject(fields: Record<string, unknown>): Signals {
+  const out: Signals = {};
+  for (const key of Object.keys(fields)) if (!isUnsafeKey(key)) out[key] = fields[key];
+  return out;
+}
+
+function queryParam(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  const q = url.indexOf('?');
+  if (q === -1) return undefined;
+  const value = new URLSearchParams(url.slice(q + 1)).get(DATASTAR_QUERY_PARAM);
+  return value === null ? undefined : value;
+}
+
+function isParsed(body: unknown): boolean {
+  if (body === undefined || body === null) return false;
+  // Express 5 leaves req.body undefined without a parser; some stacks set {} for "nothing parsed".
+  return true;
+}
+
+function header(headers: SignalsSource['headers'], name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function mediaType(value: string | string[] | undefined): string {
+  const raw = Array.isArray(value) ? value[0] : value;
+  return raw ? raw.split(';', 1)[0].trim().toLowerCase() : '';
+}
+
+function tooLarge(limit: number): SignalsError {
+  return new SignalsError(413, `Signals exceed the ${limit}-byte limit: send fewer signals or raise signalsLimit.`);
+}
+
+/** Reads a body up to `limit` bytes and decodes it as strict UTF-8 (chunks may split characters). */
+function readBody(stream: NodeJS.ReadableStream, limit: number, timeout: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const timer = setTimeout(() => finish(new SignalsError(408, 'The request body stopped arriving.')), timeout);
+    const onData = (chunk: Buffer | string) => {
+      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      size += buf.length;
+      if (size > limit) return finish(tooLarge(limit));
+      chunks.push(buf);
+    };
+    const onEnd = () => finish();
+    const onError = (err: Error) => finish(new SignalsError(400, `The request body could not be read: ${err.message}`));
+    const onClose = () => finish(new SignalsError(400, 'The client closed the request before sending its body.'));
+    function finish(error?: SignalsError) {
+      clearTimeout(timer);
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+      stream.off('close', onClose);
+      if (error) {
+        stream.resume(); // discard the rest so the 4xx can be answered
+        return reject(error);
+      }
+      try {
+        resolve(new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks)));
+      } catch {
+        reject(new SignalsError(400, 'The request body is not valid UTF-8.'));
+      }
+    }
+    stream.on('data', onData);
+    stream.on('end', onEnd);
+    stream.on('error', onError);
+    stream.on('close', onClose);
+  });
+}

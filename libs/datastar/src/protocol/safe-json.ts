@@ -1,0 +1,34 @@
+/** Keys that would reach an object's prototype if assigned naively. */
+const UNSAFE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+export function isUnsafeKey(key: string): boolean {
+  return UNSAFE_KEYS.has(key);
+}
+
+/**
+ * `JSON.parse` that drops `__proto__`, `constructor` and `prototype` keys at every depth, so
+ * parsed signals can be merged or copied without ever touching a prototype.
+ */
+export function parseJsonSafely(text: string): unknown {
+  // The reviver costs a second walk: only pay for it when such a key can be in the text.
+  if (!UNSAFE_TEXT.test(text)) return JSON.parse(text);
+  return JSON.parse(text, dropUnsafeKeys);
+}
+
+// Also matches JSON escapes such as "\u005f_proto__" by looking for the key's tail.
+const UNSAFE_TEXT = /proto|constructor/;
+
+function dropUnsafeKeys(key: string, value: unknown): unknown {
+  return UNSAFE_KEYS.has(key) ? undefined : value;
+}
+
+/** Escapes a JSON text for an HTML attribute or a `<script>` body (no `<`, `>`, `&`, quotes). */
+export function htmlSafeJson(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/&/g, '\\u0026')
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/'/g, '\\u0027')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+}

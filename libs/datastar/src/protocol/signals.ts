@@ -1,0 +1,70 @@
+import type { DatastarEvent, EventOptions } from './datastar-event.interface';
+import { createEvent } from './event-options';
+import { dataLines } from './lines';
+import { PATCH_SIGNALS } from './protocol.constants';
+import { isUnsafeKey } from './safe-json';
+
+export interface PatchSignalsOptions extends EventOptions {
+  /** Only set signals the page does not have yet. */
+  onlyIfMissing?: boolean;
+}
+
+/** `datastar-patch-signals` from an object, written as compact JSON (a JSON Merge Patch). */
+export function patchSignals(signals: Record<string, unknown>, options?: PatchSignalsOptions): DatastarEvent {
+  if (signals === null || typeof signals !== 'object' || Array.isArray(signals)) {
+    throw new TypeError('patchSignals takes a plain object, e.g. { count: 1 }; use patchSignalsRaw for JSON text.');
+  }
+  return signalsEvent(JSON.stringify(signals), options);
+}
+
+/**
+ * `datastar-patch-signals` from JSON text, written as given. The text must be a JSON object:
+ * the client evaluates text that `JSON.parse` rejects as JavaScript, so anything else is refused.
+ */
+export function patchSignalsRaw(json: string, options?: PatchSignalsOptions): DatastarEvent {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    throw new TypeError('patchSignalsRaw needs valid JSON text: the client would run anything else as JavaScript.');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new TypeError('patchSignalsRaw needs a JSON object, e.g. \'{"count":1}\'.');
+  }
+  return signalsEvent(json, options);
+}
+
+/** Removes signals by dot path, merged into one patch: ['user.email', 'user.name'] -> {"user":{"email":null,"name":null}}. */
+export function removeSignals(paths: string | readonly string[], options?: EventOptions): DatastarEvent {
+  return signalsEvent(JSON.stringify(nullPatch(typeof paths === 'string' ? [paths] : paths)), options);
+}
+
+/** Builds the nested `null` patch for dot paths; a shorter path wins over its children. */
+export function nullPatch(paths: readonly string[]): Record<string, unknown> {
+  const root: Record<string, unknown> = {};
+  for (const path of paths) {
+    const parts = String(path).split('.');
+    if (parts.some((p) => p === '' || isUnsafeKey(p))) {
+      throw new TypeError(`Invalid signal path "${path}": use dot-separated names like "user.email".`);
+    }
+    let node = root;
+    for (let i = 0; i < parts.length; i++) {
+      const key = parts[i];
+      if (i === parts.length - 1) {
+        node[key] = null;
+      } else {
+        const next = node[key];
+        if (next === null) break; // the parent is already removed
+        if (next === undefined) node[key] = {};
+        node = node[key] as Record<string, unknown>;
+      }
+    }
+  }
+  return root;
+}
+
+function signalsEvent(json: string, options?: PatchSignalsOptions): DatastarEvent {
+  let data = options?.onlyIfMissing ? 'onlyIfMissing true\n' : '';
+  data += dataLines('signals', json);
+  return createEvent(PATCH_SIGNALS, data, options);
+}
