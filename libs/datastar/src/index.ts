@@ -1,1 +1,13 @@
 export * from './protocol';
+export { DatastarModule } from './datastar.module';
+export { DATASTAR_MODULE_OPTIONS } from './datastar.module-definition';
+export type { DatastarModuleOptions, DatastarCsrfOptions } from './interfaces/datastar-module-options.interface';
+export { StarController, controllerNameOf, type StarControllerOptions } from './decorators/star-controller.decorator';
+export { OnEvent } from './decorators/on-event.decorator';
+export { Signals } from './decorators/signals.decorator';
+export { SignalTracker, type PatchElementOptions } from './tracker/signal-tracker.service';
+export { DatastarPageInterceptor } from './tracker/datastar-page.interceptor';
+export { DatastarTemplates, type TemplateSource } from './templates/datastar-templates.service';
+export { eventUrl } from './templates/datastar-helpers';
+export { DatastarHandlerRegistry, type DatastarHandler } from './dispatch/datastar-handler.registry';
+export type { ValidationErrors } from './dispatch/signals-validation';

@@ -14,3 +14,4 @@ export {
 } from './read-signals';
 export { action, expr, Expression, type ActionMethod, type ActionOptions } from './actions';
 export { parseJsonSafely, htmlSafeJson, isUnsafeKey } from './safe-json';
+export { SseWriter, encodeOnce, type SseWriterOptions, type SseCloseReason } from './sse-writer';

@@ -1,0 +1,28 @@
+import { Injectable, type Type } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { ON_EVENT_METADATA, SIGNALS_PARAM_METADATA, STAR_CONTROLLER_METADATA } from './datastar.constants';
+import type { OnEventMetadata } from './decorators/on-event.decorator';
+import type { SignalsParamMetadata } from './decorators/signals.decorator';
+import type { StarControllerMetadata } from './decorators/star-controller.decorator';
+
+/** The only place that reads Datastar decorator metadata. */
+@Injectable()
+export class DatastarMetadataAccessor {
+  constructor(private readonly reflector: Reflector) {}
+
+  starController(target: Type | Function | undefined): StarControllerMetadata | undefined {
+    return target ? this.reflector.get(STAR_CONTROLLER_METADATA, target) : undefined;
+  }
+
+  onEvent(method: Function): OnEventMetadata | undefined {
+    return this.reflector.get(ON_EVENT_METADATA, method);
+  }
+
+  signalsParams(target: Type, methodName: string): SignalsParamMetadata[] {
+    return Reflect.getMetadata(SIGNALS_PARAM_METADATA, target, methodName) ?? [];
+  }
+
+  paramTypes(target: Type, methodName: string): unknown[] {
+    return Reflect.getMetadata('design:paramtypes', target.prototype, methodName) ?? [];
+  }
+}

@@ -1,0 +1,43 @@
+import { Injectable, type OnModuleInit, type Type } from '@nestjs/common';
+import { ROUTE_ARGS_METADATA } from '@nestjs/common/internal';
+import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { INVALID_NAME } from './datastar.messages';
+import { DatastarMetadataAccessor } from './datastar-metadata.accessor';
+import { DatastarHandlerRegistry } from './dispatch/datastar-handler.registry';
+
+const NAME = /^[A-Za-z0-9_-]+$/;
+
+/** Finds `@StarController()` classes and their `@OnEvent()` handlers at bootstrap. */
+@Injectable()
+export class DatastarExplorer implements OnModuleInit {
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly accessor: DatastarMetadataAccessor,
+    private readonly registry: DatastarHandlerRegistry,
+  ) {}
+
+  onModuleInit(): void {
+    for (const wrapper of this.discovery.getControllers()) {
+      const metatype = wrapper.metatype as Type | undefined;
+      const star = this.accessor.starController(metatype);
+      if (!metatype || !star) continue;
+      const proto = metatype.prototype;
+      for (const methodName of this.scanner.getAllMethodNames(proto)) {
+        const onEvent = this.accessor.onEvent(proto[methodName]);
+        if (!onEvent) continue;
+        if (!NAME.test(onEvent.event)) throw new Error(INVALID_NAME('event', onEvent.event, `${metatype.name}.${methodName}()`));
+        this.registry.add({
+          controller: star.name,
+          event: onEvent.event,
+          methodName,
+          metatype,
+          wrapper,
+          signalsParams: this.accessor.signalsParams(metatype, methodName),
+          paramTypes: this.accessor.paramTypes(metatype, methodName),
+          hasRouteArgs: Reflect.getMetadata(ROUTE_ARGS_METADATA, metatype, methodName) !== undefined,
+        });
+      }
+    }
+  }
+}

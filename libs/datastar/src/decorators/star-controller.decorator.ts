@@ -1,0 +1,43 @@
+import { Controller, SetMetadata, UseInterceptors, applyDecorators } from '@nestjs/common';
+import { STAR_CONTROLLER_METADATA } from '../datastar.constants';
+import { INVALID_NAME } from '../datastar.messages';
+import { DatastarPageInterceptor } from '../tracker/datastar-page.interceptor';
+
+export interface StarControllerOptions {
+  /** Name in dispatch URLs (`/ds/<name>/<event>`); default from the class: `CounterController` -> `counter`. */
+  name?: string;
+  /** Route prefix of the controller's pages; default the name. */
+  path?: string | string[];
+}
+
+export interface StarControllerMetadata {
+  name: string;
+}
+
+const NAME = /^[A-Za-z0-9_-]+$/;
+
+/** `CounterController` -> `counter`, `UserProfileController` -> `user-profile`. */
+export function controllerNameOf(className: string): string {
+  return className
+    .replace(/Controller$/, '')
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .replace(/([A-Z])([A-Z][a-z])/g, '$1-$2')
+    .toLowerCase();
+}
+
+/**
+ * A Nest controller for pages (`@Get()` + `@Render()`) whose `@OnEvent()` handlers are reachable at
+ * `/<path>/<name>/<event>` with no registration anywhere.
+ */
+export function StarController(nameOrOptions?: string | StarControllerOptions): ClassDecorator {
+  const options = typeof nameOrOptions === 'string' ? { name: nameOrOptions } : (nameOrOptions ?? {});
+  return (target) => {
+    const name = options.name ?? controllerNameOf(target.name);
+    if (!NAME.test(name)) throw new Error(INVALID_NAME('controller', name, target.name));
+    applyDecorators(
+      Controller(options.path ?? name),
+      SetMetadata(STAR_CONTROLLER_METADATA, { name } satisfies StarControllerMetadata),
+      UseInterceptors(DatastarPageInterceptor),
+    )(target);
+  };
+}

@@ -1,0 +1,226 @@
+import { Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { ContextIdFactory, ExternalContextCreator, HttpAdapterHost, ModuleRef } from '@nestjs/core';
+import { ExecutionContextHost } from '@nestjs/core/internal';
+import { RouteParamsFactory } from '@nestjs/core/router/route-params-factory';
+import { RouterExceptionFilters } from '@nestjs/core/router/router-exception-filters';
+import { isObservable, type Observable } from 'rxjs';
+import { DEFAULT_ERRORS_SIGNAL, DEFAULT_HEARTBEAT_MS } from '../datastar.constants';
+import { DATASTAR_MODULE_OPTIONS } from '../datastar.module-definition';
+import { UNKNOWN_EVENT } from '../datastar.messages';
+import type { DatastarModuleOptions } from '../interfaces/datastar-module-options.interface';
+import { consoleLog, patchSignals, SseWriter, type MessageEventLike } from '../protocol';
+import { DatastarContext, datastarStorage } from '../tracker/datastar-context';
+import { SignalTracker } from '../tracker/signal-tracker.service';
+import { DatastarHandlerRegistry, type DatastarHandler } from './datastar-handler.registry';
+import { createHandlerPipeline } from './handler-pipeline';
+import { configureSignalsLimit, signalsOf } from './request-signals';
+import { isDtoType, validateSignals, type ValidationErrors } from './signals-validation';
+
+interface Compiled {
+  run: (...args: unknown[]) => Promise<unknown>;
+  exceptions: { next(error: unknown, host: ExecutionContextHost): void };
+}
+
+/**
+ * Runs one Datastar event: lookup (404) -> the handler's Nest pipeline (guards, interceptors,
+ * pipes) -> signals read and validated -> SSE opened -> handler -> one flush -> end (or stream).
+ * Nothing is written before the pipeline and validation passed, so they still answer plain 4xx.
+ */
+@Injectable()
+export class DatastarDispatcher {
+  private readonly logger = new Logger('Datastar');
+  private readonly compiled = new WeakMap<DatastarHandler, Compiled>();
+  private readonly paramsFactory = new RouteParamsFactory();
+  private exceptionFilters?: RouterExceptionFilters;
+
+  constructor(
+    private readonly registry: DatastarHandlerRegistry,
+    private readonly tracker: SignalTracker,
+    private readonly contextCreator: ExternalContextCreator,
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly moduleRef: ModuleRef,
+    @Inject(DATASTAR_MODULE_OPTIONS) private readonly options: DatastarModuleOptions,
+  ) {
+    configureSignalsLimit(options.signalsLimit);
+  }
+
+  async dispatch(controller: string, event: string, req: any, res: any, next?: unknown): Promise<void> {
+    const handler = this.registry.get(controller, event);
+    if (!handler) throw new NotFoundException(UNKNOWN_EVENT(controller, event));
+    const ctx = new DatastarContext('dispatch', req, res, controller);
+    await datastarStorage.run(ctx, async () => {
+      const compiled = handler.wrapper.isDependencyTreeStatic()
+        ? this.compileStatic(handler)
+        : await this.compileForRequest(handler, req);
+      try {
+        await compiled.run(req, res, next);
+      } catch (error) {
+        if (ctx.writer) this.fail(ctx, handler, error);
+        else compiled.exceptions.next(error, new ExecutionContextHost([req, res, next]));
+      }
+    });
+  }
+
+  private compileStatic(handler: DatastarHandler): Compiled {
+    let compiled = this.compiled.get(handler);
+    if (!compiled) {
+      compiled = this.compile(handler, handler.wrapper.instance);
+      this.compiled.set(handler, compiled);
+    }
+    return compiled;
+  }
+
+  /** Request-scoped controllers (or ones depending on request-scoped providers): resolved per request. */
+  private async compileForRequest(handler: DatastarHandler, req: any): Promise<Compiled> {
+    const contextId = ContextIdFactory.getByRequest(req);
+    this.moduleRef.registerRequestByContextId(req, contextId);
+    const instance = await this.moduleRef.resolve(handler.metatype, contextId, { strict: false });
+    return this.compile(handler, instance, contextId);
+  }
+
+  private compile(handler: DatastarHandler, instance: any, contextId?: ReturnType<typeof ContextIdFactory.create>): Compiled {
+    const original: Function = instance[handler.methodName];
+    const dispatcher = this;
+    // Nest reads guards, interceptors and filters from the callback: give ours the method's metadata.
+    const callback = async function (this: unknown, ...args: unknown[]) {
+      return dispatcher.invoke(handler, instance, original, handler.hasRouteArgs ? args : []);
+    };
+    for (const key of Reflect.getMetadataKeys(original)) {
+      Reflect.defineMetadata(key, Reflect.getMetadata(key, original), callback);
+    }
+    Object.defineProperty(callback, 'name', { value: handler.methodName });
+    const moduleKey: string = (handler.wrapper as any).host?.token;
+    const run = createHandlerPipeline(
+      this.contextCreator, instance, callback, handler.methodName, moduleKey, this.paramsFactory, contextId,
+    );
+    this.exceptionFilters ??= new RouterExceptionFilters(
+      (this.contextCreator as any).container,
+      (this.contextCreator as any).container.applicationConfig,
+      this.adapterHost.httpAdapter,
+    );
+    const exceptions = this.exceptionFilters.create(instance, callback as any, moduleKey, contextId);
+    return { run, exceptions };
+  }
+
+  /** Inside the pipeline: signals, validation, SSE, the handler, the flush. */
+  private async invoke(handler: DatastarHandler, instance: unknown, method: Function, args: unknown[]): Promise<void> {
+    const ctx = datastarStorage.getStore()!;
+    const signals = (await signalsOf(ctx.req)) as Record<string, unknown>;
+    ctx.requestSignals = signals;
+    const errorsSignal = this.options.validation?.errorsSignal ?? DEFAULT_ERRORS_SIGNAL;
+    let errors: ValidationErrors | undefined;
+    let validated = false;
+    for (const param of handler.signalsParams) {
+      const type = handler.paramTypes[param.index];
+      if (!isDtoType(type)) continue;
+      validated = true;
+      const result = await validateSignals(type, param.key === undefined ? signals : signals[param.key], this.options.validation);
+      if (result.errors) errors = { ...errors, ...(param.key === undefined ? result.errors : { [param.key]: result.errors }) };
+      else args[param.index] = result.value;
+    }
+
+    const writer = this.open(ctx);
+    if (errors) {
+      // The page shows them: a non-200 answer would be dropped by the client.
+      writer.send(patchSignals({ [errorsSignal]: errors }));
+      writer.close();
+      return;
+    }
+    const previous = signals[errorsSignal];
+    if (validated && previous && typeof previous === 'object') {
+      ctx.signals[errorsSignal] = Object.fromEntries(Object.keys(previous).map((k) => [k, '']));
+    }
+    let result: unknown;
+    try {
+      result = await method.apply(instance, args);
+    } catch (error) {
+      this.fail(ctx, handler, error);
+      return;
+    }
+    this.tracker.flushContext(ctx);
+    if (isObservable(result) || isAsyncIterable(result)) {
+      ctx.live = true;
+      await this.stream(ctx, handler, result);
+    } else {
+      if (isEventLike(result)) writer.send(result);
+      else if (Array.isArray(result) && result.every(isEventLike)) writer.send(result);
+      writer.close();
+    }
+  }
+
+  /** Keeps the response open for an Observable or async iterable of events. */
+  private stream(ctx: DatastarContext, handler: DatastarHandler, source: Observable<unknown> | AsyncIterable<unknown>): Promise<void> {
+    const writer = ctx.writer!;
+    return new Promise<void>((resolve) => {
+      writer.onClose(() => resolve());
+      const end = (error?: unknown) => {
+        if (error) this.fail(ctx, handler, error);
+        else {
+          this.tracker.flushContext(ctx);
+          writer.close();
+        }
+      };
+      if (isObservable(source)) {
+        const subscription = source.subscribe({
+          next: (event) => {
+            this.tracker.flushContext(ctx);
+            if (isEventLike(event)) writer.send(event);
+          },
+          error: end,
+          complete: () => end(),
+        });
+        writer.onClose(() => subscription.unsubscribe());
+        return;
+      }
+      const iterator = source[Symbol.asyncIterator]();
+      writer.onClose(() => void iterator.return?.());
+      (async () => {
+        try {
+          while (!writer.closed) {
+            const step = await iterator.next();
+            if (step.done || writer.closed) break;
+            this.tracker.flushContext(ctx);
+            if (isEventLike(step.value)) writer.send(step.value);
+            await writer.drained();
+          }
+          end();
+        } catch (error) {
+          end(error);
+        }
+      })();
+    });
+  }
+
+  private open(ctx: DatastarContext): SseWriter {
+    const res = ctx.res;
+    if (typeof res.hijack === 'function') res.hijack(); // Fastify: the reply is ours now
+    const heartbeat = this.options.heartbeat ?? DEFAULT_HEARTBEAT_MS;
+    ctx.writer = new SseWriter(res.raw ?? res, {
+      heartbeat,
+      maxBufferedBytes: this.options.maxBufferedBytes,
+    }).open();
+    return ctx.writer;
+  }
+
+  /** After the stream started: log, tell the developer's console (not in production), end cleanly. */
+  private fail(ctx: DatastarContext, handler: DatastarHandler, error: unknown): void {
+    const err = error instanceof Error ? error : new Error(String(error));
+    this.logger.error(`${handler.controller}/${handler.event} failed: ${err.message}`, err.stack);
+    const writer = ctx.writer!;
+    if (!writer.closed) {
+      this.tracker.flushContext(ctx);
+      const production = this.options.production ?? process.env.NODE_ENV === 'production';
+      if (!production) writer.send(consoleLog('error', `[datastar] ${handler.controller}/${handler.event} failed: ${err.message}`));
+      writer.close('error');
+    }
+  }
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return value !== null && typeof value === 'object' && typeof (value as any)[Symbol.asyncIterator] === 'function';
+}
+
+function isEventLike(value: unknown): value is MessageEventLike {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    && ('data' in value || 'comment' in value) && typeof (value as any).data !== 'function';
+}

@@ -1,0 +1,47 @@
+import { Injectable, type Type } from '@nestjs/common';
+import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper';
+import { DUPLICATE_EVENT } from '../datastar.messages';
+import type { SignalsParamMetadata } from '../decorators/signals.decorator';
+
+/** One `@OnEvent()` handler, as discovered at bootstrap. */
+export interface DatastarHandler {
+  controller: string;
+  event: string;
+  methodName: string;
+  metatype: Type;
+  /** @internal */ wrapper: InstanceWrapper;
+  /** @internal */ signalsParams: SignalsParamMetadata[];
+  /** @internal */ paramTypes: unknown[];
+  /** @internal Nest resolves the parameters (the method has parameter decorators). */ hasRouteArgs: boolean;
+}
+
+/** Every Datastar event handler by `controller/event`: inject it to list what is served. */
+@Injectable()
+export class DatastarHandlerRegistry {
+  private readonly handlers = new Map<string, DatastarHandler>();
+
+  /** @internal */
+  add(handler: DatastarHandler): void {
+    const key = `${handler.controller}/${handler.event}`;
+    const existing = this.handlers.get(key);
+    if (existing) {
+      throw new Error(
+        DUPLICATE_EVENT(handler.controller, handler.event, where(existing), where(handler)),
+      );
+    }
+    this.handlers.set(key, handler);
+  }
+
+  get(controller: string, event: string): DatastarHandler | undefined {
+    return this.handlers.get(`${controller}/${event}`);
+  }
+
+  /** `['counter/increment', ...]` */
+  list(): string[] {
+    return [...this.handlers.keys()];
+  }
+}
+
+function where(handler: DatastarHandler): string {
+  return `${handler.metatype.name}.${handler.methodName}()`;
+}

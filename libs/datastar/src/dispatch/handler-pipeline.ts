@@ -1,0 +1,43 @@
+import { ROUTE_ARGS_METADATA } from '@nestjs/common/internal';
+import type { ContextId, ExternalContextCreator } from '@nestjs/core';
+import { STATIC_CONTEXT } from '@nestjs/core/internal';
+import type { RouteParamsFactory } from '@nestjs/core/router/route-params-factory';
+
+/**
+ * The Nest pipeline a controller method declares (global, class and method guards, interceptors
+ * and pipes), around `callback`. This is `ExternalContextCreator.create()` with the host module
+ * given explicitly: its own lookup searches providers only, and a controller is not one, so the
+ * controller's guards would silently be skipped. Exception filters are applied by the caller.
+ */
+export function createHandlerPipeline(
+  creator: ExternalContextCreator,
+  instance: object,
+  callback: (...args: unknown[]) => unknown,
+  methodName: string,
+  moduleKey: string,
+  paramsFactory: RouteParamsFactory,
+  contextId: ContextId = STATIC_CONTEXT,
+  inquirerId?: string,
+): (...args: unknown[]) => Promise<unknown> {
+  const c = creator as any;
+  const { argsLength, paramtypes, getParamsMetadata } = c.getMetadata(instance, methodName, ROUTE_ARGS_METADATA, paramsFactory, 'http');
+  const pipes = c.pipesContextCreator.create(instance, callback, moduleKey, contextId, inquirerId);
+  const guards = c.guardsContextCreator.create(instance, callback, moduleKey, contextId, inquirerId);
+  const interceptors = c.interceptorsContextCreator.create(instance, callback, moduleKey, contextId, inquirerId);
+  const paramsMetadata = getParamsMetadata(moduleKey, contextId, inquirerId);
+  const paramsOptions = paramsMetadata ? c.contextUtils.mergeParamsMetatypes(paramsMetadata, paramtypes) : [];
+  const canActivate = c.createGuardsFn(guards, instance, callback, 'http');
+  const applyPipes = c.createPipesFn(pipes, paramsOptions);
+
+  const handler = (resolved: unknown[], ...args: unknown[]) => async () => {
+    if (!applyPipes) return callback.apply(instance, args);
+    await applyPipes(resolved, ...args);
+    return callback.apply(instance, resolved);
+  };
+  return async (...args: unknown[]) => {
+    const resolved = c.contextUtils.createNullArray(argsLength);
+    if (canActivate) await canActivate(args);
+    const result = await c.interceptorsConsumer.intercept(interceptors, args, instance, callback, handler(resolved, ...args), 'http');
+    return c.transformToResult(result);
+  };
+}

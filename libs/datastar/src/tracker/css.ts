@@ -1,0 +1,13 @@
+/** CSS.escape for ids (Node has no CSS global): `to: 'history-list'` -> `#history-list`. */
+export function idSelector(id: string): string {
+  let out = '#';
+  for (let i = 0; i < id.length; i++) {
+    const ch = id[i];
+    const code = id.charCodeAt(i);
+    if (code === 0) out += '\uFFFD';
+    else if (/[A-Za-z_\-\u0080-\uFFFF]/.test(ch) || (/[0-9]/.test(ch) && i > 0 && !(i === 1 && id[0] === '-'))) out += ch;
+    else if (/[0-9]/.test(ch) || code < 0x20 || code === 0x7f) out += `\\${code.toString(16)} `;
+    else out += `\\${ch}`;
+  }
+  return out;
+}

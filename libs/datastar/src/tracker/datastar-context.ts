@@ -1,0 +1,48 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { DatastarEvent, Signals, SseWriter } from '../protocol';
+
+export type DatastarContextKind = 'page' | 'dispatch';
+
+/** Per-request state behind the singleton `SignalTracker`. */
+export class DatastarContext {
+  /** Template data: everything given to assign() and signal(). */
+  readonly assigns: Record<string, unknown> = {};
+  /** Signals to send to the browser: merged into one patch at flush (or data-signals on a page). */
+  signals: Record<string, unknown> = {};
+  /** Other patches, in call order. */
+  readonly queue: DatastarEvent[] = [];
+  requestSignals?: Signals;
+  writer?: SseWriter;
+  /** Once the handler returned, tracker calls are flushed as they come (streams, timers). */
+  live = false;
+  private flushScheduled = false;
+
+  constructor(
+    readonly kind: DatastarContextKind,
+    readonly req: any,
+    readonly res: any,
+    readonly controller: string | undefined,
+  ) {}
+
+  /** Template locals: incoming signals, then assigns and tracked signals. */
+  locals(extra?: Record<string, unknown>): Record<string, unknown> {
+    return { ...this.requestSignals, ...this.assigns, ...extra };
+  }
+
+  hasPending(): boolean {
+    return this.queue.length > 0 || Object.keys(this.signals).length > 0;
+  }
+
+  /** Flushes soon when the handler already returned (live), so late tracker calls still arrive. */
+  changed(flush: (ctx: DatastarContext) => void): void {
+    if (!this.live || this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(() => {
+      this.flushScheduled = false;
+      flush(this);
+    });
+  }
+}
+
+/** One store per process: the tracker is a singleton, request state lives here. */
+export const datastarStorage = new AsyncLocalStorage<DatastarContext>();

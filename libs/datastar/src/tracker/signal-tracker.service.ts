@@ -1,0 +1,167 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DATASTAR_MODULE_OPTIONS } from '../datastar.module-definition';
+import { OUTSIDE_REQUEST, PAGE_CANNOT } from '../datastar.messages';
+import type { DatastarModuleOptions } from '../interfaces/datastar-module-options.interface';
+import {
+  consoleLog, executeScript, htmlSafeJson, patchElements, patchSignals, patchSignalsRaw, redirect,
+  removeElements, removeSignals,
+  type ConsoleLevel, type DatastarEvent, type ExecuteScriptOptions, type PatchElementsOptions,
+  type PatchSignalsOptions, type RedirectOptions, type Signals, type EventOptions,
+} from '../protocol';
+import { signalsOf } from '../dispatch/request-signals';
+import { DatastarTemplates, type TemplateSource } from '../templates/datastar-templates.service';
+import { DatastarContext, datastarStorage } from './datastar-context';
+import { idSelector } from './css';
+
+export interface PatchElementOptions extends PatchElementsOptions {
+  /** Id of the target element: `to: 'history-list'` is `selector: '#history-list'`. */
+  to?: string;
+  /** Extra template data for this fragment only. */
+  locals?: Record<string, unknown>;
+}
+
+/**
+ * The handler's view of the current Datastar request: template data (`assign`), browser state
+ * (`signal`) and patches. A singleton: the request it works on comes from AsyncLocalStorage.
+ */
+@Injectable()
+export class SignalTracker {
+  constructor(
+    private readonly templates: DatastarTemplates,
+    @Inject(DATASTAR_MODULE_OPTIONS) private readonly options: DatastarModuleOptions,
+  ) {}
+
+  /** True inside a page handler or a Datastar event. */
+  get active(): boolean {
+    return datastarStorage.getStore() !== undefined;
+  }
+
+  /** Server-only template data: templates see it, the browser never does. */
+  assign(key: string, value: unknown): this;
+  assign(values: Record<string, unknown>): this;
+  assign(keyOrValues: string | Record<string, unknown>, value?: unknown): this {
+    const ctx = this.context('assign');
+    if (typeof keyOrValues === 'string') ctx.assigns[keyOrValues] = value;
+    else Object.assign(ctx.assigns, keyOrValues);
+    return this;
+  }
+
+  /** A signal: template data AND browser state (data-signals on a page, one merged patch in an event). */
+  signal(key: string, value: unknown): this;
+  signal(values: Record<string, unknown>): this;
+  signal(keyOrValues: string | Record<string, unknown>, value?: unknown): this {
+    const ctx = this.context('signal');
+    const values = typeof keyOrValues === 'string' ? { [keyOrValues]: value } : keyOrValues;
+    Object.assign(ctx.assigns, values);
+    Object.assign(ctx.signals, values);
+    ctx.changed(this.flushContext);
+    return this;
+  }
+
+  /**
+   * Patches a fragment: a template name (rendered with the request's signals and assigns), a
+   * function `(assigns) => html`, or HTML (a string starting with `<`).
+   */
+  patchElement(source: TemplateSource, options: PatchElementOptions = {}): this {
+    const ctx = this.context('patchElement', true);
+    const { to, locals, ...patch } = options;
+    const html = this.templates.renderSource(source, ctx.locals(locals), ctx);
+    if (to !== undefined) patch.selector = idSelector(to);
+    return this.enqueue(ctx, patchElements(html, patch));
+  }
+
+  /** Patches raw HTML (no template). */
+  patchElements(html: string, options: PatchElementOptions = {}): this {
+    const { to, locals: _locals, ...patch } = options;
+    if (to !== undefined) patch.selector = idSelector(to);
+    return this.enqueue(this.context('patchElements', true), patchElements(html, patch));
+  }
+
+  removeElements(selector: string, options?: EventOptions): this {
+    return this.enqueue(this.context('removeElements', true), removeElements(selector, options));
+  }
+
+  /** Sends a signal patch now, in call order (signal() instead merges into one patch). */
+  patchSignals(signals: Record<string, unknown>, options?: PatchSignalsOptions): this {
+    return this.enqueue(this.context('patchSignals', true), patchSignals(signals, options));
+  }
+
+  patchSignalsRaw(json: string, options?: PatchSignalsOptions): this {
+    return this.enqueue(this.context('patchSignalsRaw', true), patchSignalsRaw(json, options));
+  }
+
+  /** Removes signals by dot path, as one patch. */
+  removeSignals(paths: string | readonly string[], options?: EventOptions): this {
+    return this.enqueue(this.context('removeSignals', true), removeSignals(paths, options));
+  }
+
+  executeScript(script: string, options?: ExecuteScriptOptions): this {
+    return this.enqueue(this.context('executeScript', true), executeScript(script, options));
+  }
+
+  /** Sends the browser elsewhere (a script: never an HTTP redirect). */
+  redirect(url: string, options?: RedirectOptions): this {
+    return this.enqueue(this.context('redirect', true), redirect(url, options));
+  }
+
+  consoleLog(level: ConsoleLevel, ...values: unknown[]): this {
+    return this.enqueue(this.context('consoleLog', true), consoleLog(level, ...values));
+  }
+
+  /** Sends any prepared events, in call order. */
+  send(...events: DatastarEvent[]): this {
+    const ctx = this.context('send', true);
+    for (const event of events) this.enqueue(ctx, event);
+    return this;
+  }
+
+  /** The request's signals (read once; also on a page GET, from the `datastar` query). */
+  readSignals<T = Signals>(): Promise<T> {
+    const ctx = this.context('readSignals');
+    return signalsOf(ctx.req) as Promise<T>;
+  }
+
+  /** The tracked signals as HTML-safe JSON, for a page's `data-signals` attribute or script. */
+  initSignals(): string {
+    return htmlSafeJson(this.pageSignals(this.context('initSignals')));
+  }
+
+  /** Writes what is pending now instead of when the handler returns (long handlers). */
+  flush(): this {
+    this.flushContext(this.context('flush', true));
+    return this;
+  }
+
+  /** @internal The signals a page starts with: tracked ones and the CSRF token. */
+  pageSignals(ctx: DatastarContext): Record<string, unknown> {
+    const csrf = this.options.csrf;
+    const token = csrf && csrf.token ? csrf.token(ctx.req) : undefined;
+    return token === undefined ? ctx.signals : { [csrf ? (csrf.signal ?? 'csrf') : 'csrf']: token, ...ctx.signals };
+  }
+
+  /** @internal Writes the merged signal patch, then the queued patches in call order. */
+  readonly flushContext = (ctx: DatastarContext): void => {
+    const writer = ctx.writer;
+    if (!writer || writer.closed) return;
+    const events: DatastarEvent[] = [];
+    if (Object.keys(ctx.signals).length > 0) {
+      events.push(patchSignals(ctx.signals));
+      ctx.signals = {};
+    }
+    if (ctx.queue.length) events.push(...ctx.queue.splice(0));
+    if (events.length) writer.send(events);
+  };
+
+  private enqueue(ctx: DatastarContext, event: DatastarEvent): this {
+    ctx.queue.push(event);
+    ctx.changed(this.flushContext);
+    return this;
+  }
+
+  private context(method: string, patches = false): DatastarContext {
+    const ctx = datastarStorage.getStore();
+    if (!ctx) throw new Error(OUTSIDE_REQUEST(method));
+    if (patches && ctx.kind === 'page') throw new Error(PAGE_CANNOT(method));
+    return ctx;
+  }
+}
