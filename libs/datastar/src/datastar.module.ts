@@ -2,6 +2,7 @@ import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/co
 import { PATH_METADATA } from '@nestjs/common/internal';
 import { DiscoveryModule } from '@nestjs/core';
 import { DEFAULT_DISPATCH_PATH } from './datastar.constants';
+import { DatastarCsrfBridge } from './csrf/datastar-csrf.middleware';
 import { DatastarExplorer } from './datastar.explorer';
 import { DatastarMetadataAccessor } from './datastar-metadata.accessor';
 import {
@@ -25,9 +26,12 @@ const DISPATCH_ROUTE = Symbol('DATASTAR_DISPATCH_ROUTE');
   imports: [DiscoveryModule],
   providers: [
     DatastarTemplates, SignalTracker, DatastarPageInterceptor, DatastarHandlerRegistry,
-    DatastarMetadataAccessor, DatastarExplorer, DatastarDispatcher,
+    DatastarMetadataAccessor, DatastarExplorer, DatastarDispatcher, DatastarCsrfBridge,
   ],
-  exports: [DatastarTemplates, SignalTracker, DatastarPageInterceptor, DatastarHandlerRegistry, DATASTAR_MODULE_OPTIONS],
+  exports: [
+    DatastarTemplates, SignalTracker, DatastarPageInterceptor, DatastarHandlerRegistry, DatastarCsrfBridge,
+    DATASTAR_MODULE_OPTIONS,
+  ],
 })
 export class DatastarModule extends ConfigurableModuleClass {
   static override forRoot(options: typeof OPTIONS_TYPE = {}): DynamicModule {

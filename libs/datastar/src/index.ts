@@ -11,3 +11,5 @@ export { DatastarTemplates, type TemplateSource } from './templates/datastar-tem
 export { eventUrl } from './templates/datastar-helpers';
 export { DatastarHandlerRegistry, type DatastarHandler } from './dispatch/datastar-handler.registry';
 export type { ValidationErrors } from './dispatch/signals-validation';
+export { DatastarCsrfBridge } from './csrf/datastar-csrf.middleware';
+export { useDatastarViews } from './templates/use-datastar-views';
