@@ -10,6 +10,8 @@ export function expr(source: string): Expression {
   return new Expression(source);
 }
 
+const METHODS: ReadonlySet<string> = new Set(['get', 'post', 'put', 'patch', 'delete']);
+
 type Literal = string | number | boolean | null | Expression;
 type OptionValue = Literal | readonly OptionValue[] | { [key: string]: OptionValue | undefined };
 
@@ -36,6 +38,7 @@ export interface ActionOptions {
  * HTML attribute escaping (Handlebars' `{{ }}` does that).
  */
 export function action(method: ActionMethod, url: string, options?: ActionOptions): string {
+  if (!METHODS.has(method)) throw new TypeError(`Unknown action method "${String(method)}": use get, post, put, patch or delete.`);
   const opts = options && Object.keys(options).some((k) => options[k] !== undefined) ? `,${literal(options)}` : '';
   return `@${method}(${JSON.stringify(String(url))}${opts})`;
 }

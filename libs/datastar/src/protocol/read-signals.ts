@@ -56,29 +56,32 @@ export async function readSignals(source: SignalsSource, options: ReadSignalsOpt
   if (type && !isForm && type !== 'application/json' && type !== 'text/plain' && !type.endsWith('+json')) {
     throw new SignalsError(415, `Unsupported content type "${type}": Datastar sends signals as application/json.`);
   }
+  if (type === 'multipart/form-data') {
+    throw new SignalsError(415, 'multipart/form-data bodies need a multipart parser (e.g. multer) before Datastar reads them.');
+  }
   const declared = Number(header(source.headers, 'content-length'));
   if (declared > limit) throw tooLarge(limit);
 
   let body = source.body;
   if (isParsed(body)) {
-    if (typeof body === 'string' || Buffer.isBuffer(body)) {
-      body = String(body);
+    if (typeof body === 'string') {
+      // already text
+    } else if (Buffer.isBuffer(body)) {
+      body = decodeUtf8(body);
     } else if (isForm) {
       return formObject(body as Record<string, unknown>);
     } else {
       return checkObject(body, maxDepth);
     }
-  } else if (source.stream && !source.stream.readableEnded && !source.stream.complete) {
+  } else if (source.stream && !source.stream.readableEnded) {
+    // Not `complete`: an IncomingMessage is complete once its body arrived, even if nobody read it.
     body = await readBody(source.stream, limit, options.timeout ?? DEFAULT_TIMEOUT);
   } else {
     return {};
   }
   const text = body as string;
-  if (type === 'multipart/form-data') {
-    throw new SignalsError(415, 'multipart/form-data bodies need a multipart parser (e.g. multer) before Datastar reads them.');
-  }
-  if (isForm) return formObject(Object.fromEntries(new URLSearchParams(text)));
   if (Buffer.byteLength(text) > limit) throw tooLarge(limit);
+  if (isForm) return formObject(Object.fromEntries(new URLSearchParams(text)));
   return text.trim() === '' ? {} : parseSignals(text, limit, maxDepth);
 }
 
@@ -133,10 +136,18 @@ function queryParam(url: string | undefined): string | undefined {
   return value === null ? undefined : value;
 }
 
+/** Express 5 and Fastify leave the body undefined (or null) when no parser ran. */
 function isParsed(body: unknown): boolean {
-  if (body === undefined || body === null) return false;
-  // Express 5 leaves req.body undefined without a parser; some stacks set {} for "nothing parsed".
-  return true;
+  return body !== undefined && body !== null;
+}
+
+/** Strict UTF-8: invalid bytes are a 400, not replacement characters. */
+function decodeUtf8(bytes: Buffer): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new SignalsError(400, 'The request body is not valid UTF-8.');
+  }
 }
 
 function header(headers: SignalsSource['headers'], name: string): string | undefined {
@@ -179,9 +190,9 @@ function readBody(stream: NodeJS.ReadableStream, limit: number, timeout: number)
         return reject(error);
       }
       try {
-        resolve(new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks)));
-      } catch {
-        reject(new SignalsError(400, 'The request body is not valid UTF-8.'));
+        resolve(decodeUtf8(Buffer.concat(chunks)));
+      } catch (decodeError) {
+        reject(decodeError);
       }
     }
     stream.on('data', onData);

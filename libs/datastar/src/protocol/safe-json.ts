@@ -15,8 +15,8 @@ export function parseJsonSafely(text: string): unknown {
   return JSON.parse(text, dropUnsafeKeys);
 }
 
-// Also matches JSON escapes such as "\u005f_proto__" by looking for the key's tail.
-const UNSAFE_TEXT = /proto|constructor/;
+// Any \u escape may spell such a key ("__prot\u006f__", "constructo\u0072"): take the slow path then too.
+const UNSAFE_TEXT = /proto|constructor|\\u/;
 
 function dropUnsafeKeys(key: string, value: unknown): unknown {
   return UNSAFE_KEYS.has(key) ? undefined : value;
@@ -24,7 +24,8 @@ function dropUnsafeKeys(key: string, value: unknown): unknown {
 
 /** Escapes a JSON text for an HTML attribute or a `<script>` body (no `<`, `>`, `&`, quotes). */
 export function htmlSafeJson(value: unknown): string {
-  return JSON.stringify(value)
+  // JSON.stringify returns undefined for undefined, functions and symbols.
+  return (JSON.stringify(value) ?? 'null')
     .replace(/&/g, '\\u0026')
     .replace(/</g, '\\u003c')
     .replace(/>/g, '\\u003e')

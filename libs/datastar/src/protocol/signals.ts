@@ -53,7 +53,8 @@ export function nullPatch(paths: readonly string[]): Record<string, unknown> {
       if (i === parts.length - 1) {
         node[key] = null;
       } else {
-        const next = node[key];
+        // Own properties only: an inherited member (`toString`, `hasOwnProperty`) is not a signal.
+        const next = Object.prototype.hasOwnProperty.call(node, key) ? node[key] : undefined;
         if (next === null) break; // the parent is already removed
         if (next === undefined) node[key] = {};
         node = node[key] as Record<string, unknown>;
