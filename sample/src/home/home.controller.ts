@@ -1,0 +1,10 @@
+import { Controller, Get, Render } from '@nestjs/common';
+
+@Controller()
+export class HomeController {
+  @Get()
+  @Render('index')
+  index() {
+    return { title: 'Demos' };
+  }
+}
