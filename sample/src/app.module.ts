@@ -1,6 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { join } from 'node:path';
 import { DatastarModule } from 'nestjs-datastar';
+import { ChatRoom } from './chat/chat-room.service';
+import { ChatController } from './chat/chat.controller';
 import { CounterController } from './counter/counter.controller';
 import { HomeController } from './home/home.controller';
 import { SdkTestController } from './sdk-test/sdk-test.controller';
@@ -9,6 +11,8 @@ import { SearchController } from './search/search.controller';
 export interface SampleOptions {
   /** Serve the official SDK test endpoint at /test (DATASTAR_SDK_TEST=1). */
   sdkTest?: boolean;
+  /** Share streams and the chat room across processes through this Redis (REDIS_URL). */
+  redisUrl?: string;
   /** Datastar client script URL (DATASTAR_CLIENT_URL); default the v1.0.2 CDN build. */
   clientUrl?: string;
 }
@@ -20,9 +24,16 @@ export class AppModule {
   static register(options: SampleOptions = {}): DynamicModule {
     return {
       module: AppModule,
-      imports: [DatastarModule.forRoot({ views: VIEWS_DIR, clientUrl: options.clientUrl })],
+      imports: [
+        DatastarModule.forRoot({
+          views: VIEWS_DIR,
+          clientUrl: options.clientUrl,
+          pubsub: options.redisUrl ? { redis: { url: options.redisUrl } } : undefined,
+        }),
+      ],
+      providers: [ChatRoom],
       controllers: [
-        HomeController, CounterController, SearchController,
+        HomeController, CounterController, SearchController, ChatController,
         ...(options.sdkTest ? [SdkTestController] : []),
       ],
     };

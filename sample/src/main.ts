@@ -5,6 +5,7 @@ async function main(): Promise<void> {
   const app = await createSampleApp({
     sdkTest: process.env.DATASTAR_SDK_TEST === '1',
     clientUrl: process.env.DATASTAR_CLIENT_URL || undefined,
+    redisUrl: process.env.REDIS_URL || undefined,
   });
   const port = Number(process.env.PORT ?? 3000);
   const host = process.env.HOST ?? '127.0.0.1';

@@ -30,6 +30,7 @@ export class DatastarExplorer implements OnModuleInit {
         this.registry.add({
           controller: star.name,
           event: onEvent.event,
+          streamScope: onEvent.streamScope,
           methodName,
           metatype,
           wrapper,

@@ -12,6 +12,11 @@ import { createDispatchController } from './dispatch/datastar-dispatch.controlle
 import { DatastarDispatcher } from './dispatch/datastar-dispatcher.service';
 import { DatastarHandlerRegistry } from './dispatch/datastar-handler.registry';
 import type { DatastarModuleOptions } from './interfaces/datastar-module-options.interface';
+import { DatastarPubSub } from './pubsub/datastar-pubsub';
+import { MemoryPubSub } from './pubsub/memory-pubsub';
+import { RedisPubSub } from './pubsub/redis-pubsub';
+import { StreamRegistryService } from './streams/stream-registry.service';
+import { MemoryTabClaims, RedisTabClaims, TabClaims } from './streams/tab-claims';
 import { DatastarTemplates } from './templates/datastar-templates.service';
 import { DatastarPageInterceptor } from './tracker/datastar-page.interceptor';
 import { SignalTracker } from './tracker/signal-tracker.service';
@@ -27,10 +32,23 @@ const DISPATCH_ROUTE = Symbol('DATASTAR_DISPATCH_ROUTE');
   providers: [
     DatastarTemplates, SignalTracker, DatastarPageInterceptor, DatastarHandlerRegistry,
     DatastarMetadataAccessor, DatastarExplorer, DatastarDispatcher, DatastarCsrfBridge,
+    StreamRegistryService,
+    {
+      provide: DatastarPubSub,
+      useFactory: (options: DatastarModuleOptions) =>
+        options.pubsub?.redis ? new RedisPubSub(options.pubsub.redis) : new MemoryPubSub(),
+      inject: [DATASTAR_MODULE_OPTIONS],
+    },
+    {
+      provide: TabClaims,
+      useFactory: (options: DatastarModuleOptions) =>
+        options.pubsub?.redis ? new RedisTabClaims(options.pubsub.redis) : new MemoryTabClaims(),
+      inject: [DATASTAR_MODULE_OPTIONS],
+    },
   ],
   exports: [
     DatastarTemplates, SignalTracker, DatastarPageInterceptor, DatastarHandlerRegistry, DatastarCsrfBridge,
-    DATASTAR_MODULE_OPTIONS,
+    StreamRegistryService, DatastarPubSub, TabClaims, DATASTAR_MODULE_OPTIONS,
   ],
 })
 export class DatastarModule extends ConfigurableModuleClass {

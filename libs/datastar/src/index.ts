@@ -3,7 +3,7 @@ export { DatastarModule } from './datastar.module';
 export { DATASTAR_MODULE_OPTIONS } from './datastar.module-definition';
 export type { DatastarModuleOptions, DatastarCsrfOptions } from './interfaces/datastar-module-options.interface';
 export { StarController, controllerNameOf, type StarControllerOptions } from './decorators/star-controller.decorator';
-export { OnEvent } from './decorators/on-event.decorator';
+export { OnEvent, type OnEventOptions } from './decorators/on-event.decorator';
 export { Signals } from './decorators/signals.decorator';
 export { SignalTracker, type PatchElementOptions } from './tracker/signal-tracker.service';
 export { DatastarPageInterceptor } from './tracker/datastar-page.interceptor';
@@ -13,3 +13,9 @@ export { DatastarHandlerRegistry, type DatastarHandler } from './dispatch/datast
 export type { ValidationErrors } from './dispatch/signals-validation';
 export { DatastarCsrfBridge } from './csrf/datastar-csrf.middleware';
 export { useDatastarViews } from './templates/use-datastar-views';
+export { StreamRegistryService, type StreamHandle } from './streams/stream-registry.service';
+export { TabClaims, MemoryTabClaims, RedisTabClaims, validTabId, type Claim } from './streams/tab-claims';
+export { DatastarPubSub } from './pubsub/datastar-pubsub';
+export { MemoryPubSub } from './pubsub/memory-pubsub';
+export { RedisPubSub, type RedisConnectionOptions } from './pubsub/redis-pubsub';
+export type { EventSource } from './streams/pipe-events';

@@ -3,17 +3,18 @@ import { ContextIdFactory, ExternalContextCreator, HttpAdapterHost, ModuleRef } 
 import { ExecutionContextHost } from '@nestjs/core/internal';
 import { RouteParamsFactory } from '@nestjs/core/router/route-params-factory';
 import { RouterExceptionFilters } from '@nestjs/core/router/router-exception-filters';
-import { isObservable, type Observable } from 'rxjs';
 import { DEFAULT_ERRORS_SIGNAL, DEFAULT_HEARTBEAT_MS } from '../datastar.constants';
 import { DATASTAR_MODULE_OPTIONS } from '../datastar.module-definition';
 import { UNKNOWN_EVENT } from '../datastar.messages';
 import type { DatastarModuleOptions } from '../interfaces/datastar-module-options.interface';
-import { consoleLog, patchSignals, SseWriter, type MessageEventLike } from '../protocol';
+import { consoleLog, patchSignals, SseWriter } from '../protocol';
+import { isEventLike, isEventSource, pipeEvents, type EventSource } from '../streams/pipe-events';
+import { StreamRegistryService } from '../streams/stream-registry.service';
 import { DatastarContext, datastarStorage } from '../tracker/datastar-context';
 import { SignalTracker } from '../tracker/signal-tracker.service';
 import { DatastarHandlerRegistry, type DatastarHandler } from './datastar-handler.registry';
 import { createHandlerPipeline } from './handler-pipeline';
-import { configureSignalsLimit, signalsOf } from './request-signals';
+import { signalsOf } from './request-signals';
 import { isDtoType, validateSignals, type ValidationErrors } from './signals-validation';
 
 interface Compiled {
@@ -36,18 +37,18 @@ export class DatastarDispatcher {
   constructor(
     private readonly registry: DatastarHandlerRegistry,
     private readonly tracker: SignalTracker,
+    private readonly streams: StreamRegistryService,
     private readonly contextCreator: ExternalContextCreator,
     private readonly adapterHost: HttpAdapterHost,
     private readonly moduleRef: ModuleRef,
     @Inject(DATASTAR_MODULE_OPTIONS) private readonly options: DatastarModuleOptions,
-  ) {
-    configureSignalsLimit(options.signalsLimit);
-  }
+  ) {}
 
   async dispatch(controller: string, event: string, req: any, res: any, next?: unknown): Promise<void> {
     const handler = this.registry.get(controller, event);
     if (!handler) throw new NotFoundException(UNKNOWN_EVENT(controller, event));
     const ctx = new DatastarContext('dispatch', req, res, controller);
+    ctx.signalsLimit = this.options.signalsLimit;
     await datastarStorage.run(ctx, async () => {
       const compiled = handler.wrapper.isDependencyTreeStatic()
         ? this.compileStatic(handler)
@@ -120,6 +121,7 @@ export class DatastarDispatcher {
     }
 
     const writer = this.open(ctx);
+    this.streams.track(writer, handler.streamScope ?? `${handler.controller}/${handler.event}`);
     if (errors) {
       // The page shows them: a non-200 answer would be dropped by the client.
       writer.send(patchSignals({ [errorsSignal]: errors }));
@@ -130,6 +132,7 @@ export class DatastarDispatcher {
     if (validated && previous && typeof previous === 'object') {
       ctx.signals[errorsSignal] = Object.fromEntries(Object.keys(previous).map((k) => [k, '']));
     }
+    if (handler.streamScope !== undefined) this.streams.startStream(handler.streamScope);
     let result: unknown;
     try {
       result = await method.apply(instance, args);
@@ -138,7 +141,7 @@ export class DatastarDispatcher {
       return;
     }
     this.tracker.flushContext(ctx);
-    if (isObservable(result) || isAsyncIterable(result)) {
+    if (isEventSource(result)) {
       ctx.live = true;
       await this.stream(ctx, handler, result);
     } else {
@@ -149,45 +152,15 @@ export class DatastarDispatcher {
   }
 
   /** Keeps the response open for an Observable or async iterable of events. */
-  private stream(ctx: DatastarContext, handler: DatastarHandler, source: Observable<unknown> | AsyncIterable<unknown>): Promise<void> {
+  private stream(ctx: DatastarContext, handler: DatastarHandler, source: EventSource): Promise<void> {
     const writer = ctx.writer!;
-    return new Promise<void>((resolve) => {
-      writer.onClose(() => resolve());
-      const end = (error?: unknown) => {
-        if (error) this.fail(ctx, handler, error);
-        else {
-          this.tracker.flushContext(ctx);
-          writer.close();
-        }
-      };
-      if (isObservable(source)) {
-        const subscription = source.subscribe({
-          next: (event) => {
-            this.tracker.flushContext(ctx);
-            if (isEventLike(event)) writer.send(event);
-          },
-          error: end,
-          complete: () => end(),
-        });
-        writer.onClose(() => subscription.unsubscribe());
-        return;
-      }
-      const iterator = source[Symbol.asyncIterator]();
-      writer.onClose(() => void iterator.return?.());
-      (async () => {
-        try {
-          while (!writer.closed) {
-            const step = await iterator.next();
-            if (step.done || writer.closed) break;
-            this.tracker.flushContext(ctx);
-            if (isEventLike(step.value)) writer.send(step.value);
-            await writer.drained();
-          }
-          end();
-        } catch (error) {
-          end(error);
-        }
-      })();
+    return pipeEvents(writer, source, {
+      beforeEach: () => this.tracker.flushContext(ctx),
+      end: (error) => {
+        if (error) return this.fail(ctx, handler, error);
+        this.tracker.flushContext(ctx);
+        writer.close();
+      },
     });
   }
 
@@ -214,13 +187,4 @@ export class DatastarDispatcher {
       writer.close('error');
     }
   }
-}
-
-function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
-  return value !== null && typeof value === 'object' && typeof (value as any)[Symbol.asyncIterator] === 'function';
-}
-
-function isEventLike(value: unknown): value is MessageEventLike {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-    && ('data' in value || 'comment' in value) && typeof (value as any).data !== 'function';
 }

@@ -8,6 +8,8 @@ export interface DatastarHandler {
   controller: string;
   event: string;
   methodName: string;
+  /** Per-tab dedup scope from `@OnEvent(name, { streamScope })`. */
+  streamScope?: string;
   metatype: Type;
   /** @internal */ wrapper: InstanceWrapper;
   /** @internal */ signalsParams: SignalsParamMetadata[];

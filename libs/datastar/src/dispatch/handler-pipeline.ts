@@ -20,7 +20,13 @@ export function createHandlerPipeline(
   inquirerId?: string,
 ): (...args: unknown[]) => Promise<unknown> {
   const c = creator as any;
-  const { argsLength, paramtypes, getParamsMetadata } = c.getMetadata(instance, methodName, ROUTE_ARGS_METADATA, paramsFactory, 'http');
+  // ExternalContextCreator hands a params factory the call's arguments as an array ([req, res, next]),
+  // RouteParamsFactory reads `{ req, res, next }`: without this, @Req(), @Headers(), @Body()... get nothing.
+  const httpParams = {
+    exchangeKeyForValue: (key: number, data: any, [req, res, next]: unknown[]) =>
+      paramsFactory.exchangeKeyForValue(key, data, { req, res, next }),
+  };
+  const { argsLength, paramtypes, getParamsMetadata } = c.getMetadata(instance, methodName, ROUTE_ARGS_METADATA, httpParams, 'http');
   const pipes = c.pipesContextCreator.create(instance, callback, moduleKey, contextId, inquirerId);
   const guards = c.guardsContextCreator.create(instance, callback, moduleKey, contextId, inquirerId);
   const interceptors = c.interceptorsContextCreator.create(instance, callback, moduleKey, contextId, inquirerId);

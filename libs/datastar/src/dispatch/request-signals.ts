@@ -1,13 +1,8 @@
 import { BadRequestException, HttpException } from '@nestjs/common';
 import { readSignals, SignalsError, type Signals } from '../protocol';
+import { datastarStorage } from '../tracker/datastar-context';
 
 const cache = new WeakMap<object, Promise<Signals>>();
-let limit: number | undefined;
-
-/** Set once by the module from its options. */
-export function configureSignalsLimit(bytes: number | undefined): void {
-  limit = bytes;
-}
 
 /** Reads a request's signals once (Express or Fastify request), as a Nest HTTP error when invalid. */
 export function signalsOf(req: any, key?: string): Promise<unknown> {
@@ -16,7 +11,8 @@ export function signalsOf(req: any, key?: string): Promise<unknown> {
   if (!pending) {
     pending = readSignals(
       { method: raw.method, url: raw.originalUrl ?? raw.url, headers: raw.headers, body: req.body, stream: raw },
-      { limit },
+      // The app's limit travels with the request context: two apps in one process may differ.
+      { limit: datastarStorage.getStore()?.signalsLimit },
     ).catch((error) => {
       throw error instanceof SignalsError ? new HttpException(error.message, error.status) : new BadRequestException(String(error));
     });

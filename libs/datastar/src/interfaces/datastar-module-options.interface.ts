@@ -1,5 +1,6 @@
 import type { HelperDelegate } from 'handlebars';
 import type { ValidatorOptions } from 'class-validator';
+import type { RedisConnectionOptions } from '../pubsub/redis-pubsub';
 
 export interface DatastarCsrfOptions {
   /** Header the token travels in (default `x-csrf-token`). */
@@ -35,4 +36,9 @@ export interface DatastarModuleOptions {
   heartbeat?: number | false;
   /** Unread bytes a stream may buffer before it is closed as too slow (default 1 MiB). */
   maxBufferedBytes?: number;
+  /**
+   * Fan-out and tab takeover across processes. Default: in memory (one process, nothing to
+   * install). `{ redis: { url: 'redis://127.0.0.1:6379' } }` spans processes through Redis.
+   */
+  pubsub?: { redis?: RedisConnectionOptions };
 }

@@ -71,6 +71,8 @@ export async function readSignals(source: SignalsSource, options: ReadSignalsOpt
     } else if (isForm) {
       return formObject(body as Record<string, unknown>);
     } else {
+      // Content-Length was checked above; a chunked body that a parser already read was not.
+      if (!(declared >= 0) && Buffer.byteLength(JSON.stringify(body) ?? '') > limit) throw tooLarge(limit);
       return checkObject(body, maxDepth);
     }
   } else if (source.stream && !source.stream.readableEnded) {

@@ -26,12 +26,16 @@ export function defaultActionOptions(options: DatastarModuleOptions): ActionOpti
   return { headers: { [csrf.header ?? DEFAULT_CSRF_HEADER]: expr(`$${csrf.signal ?? DEFAULT_CSRF_SIGNAL}`) } };
 }
 
+/** Only [a-z0-9] so it always passes validTabId(). */
+export const TAB_ID_EXPRESSION =
+  "sessionStorage.dsTabId || (sessionStorage.dsTabId = Math.random().toString(36).slice(2) + Date.now().toString(36))";
+
 const METHODS: ActionMethod[] = ['get', 'post', 'put', 'patch', 'delete'];
 
 /**
  * `{{ds-post 'increment'}}` (this controller's event, or `'counter/increment'`), with options as
  * hash arguments: `{{ds-post 'save' contentType='form' include='^form\.'}}`;
- * `<div {{ds-signals}}>`; `{{ds-script}}`; `{{ds-url 'increment'}}`.
+ * `<div {{ds-signals}}>`; `<body {{ds-tab-id}}>`; `{{ds-script}}`; `{{ds-url 'increment'}}`.
  */
 export function registerDatastarHelpers(hbs: typeof Handlebars, options: DatastarModuleOptions): void {
   const path = options.path ?? DEFAULT_DISPATCH_PATH;
@@ -63,6 +67,12 @@ export function registerDatastarHelpers(hbs: typeof Handlebars, options: Datasta
     const view = helperOptions.data?.root?.[DATASTAR_LOCALS] as DatastarViewData | undefined;
     const signals = { ...view?.signals, ...helperOptions.hash };
     return new hbs.SafeString(`data-signals="${escapeAttribute(JSON.stringify(signals))}"`);
+  });
+
+  // A per-tab id kept across reloads (sessionStorage), sent with every action as the `tabId` signal:
+  // the stream registry ends a tab's previous stream when it opens a new one.
+  hbs.registerHelper('ds-tab-id', function () {
+    return new hbs.SafeString(`data-signals:tab-id="${escapeAttribute(TAB_ID_EXPRESSION)}"`);
   });
 
   hbs.registerHelper('ds-script', function () {

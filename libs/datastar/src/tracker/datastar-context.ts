@@ -12,6 +12,8 @@ export class DatastarContext {
   /** Other patches, in call order. */
   readonly queue: DatastarEvent[] = [];
   requestSignals?: Signals;
+  /** The module's `signalsLimit` (per application, not per process). */
+  signalsLimit?: number;
   writer?: SseWriter;
   /** Once the handler returned, tracker calls are flushed as they come (streams, timers). */
   live = false;

@@ -1,7 +1,9 @@
-import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import { Inject, Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { RENDER_METADATA } from '@nestjs/common/internal';
 import { Observable, map } from 'rxjs';
 import { DATASTAR_LOCALS, STAR_CONTROLLER_METADATA } from '../datastar.constants';
+import { DATASTAR_MODULE_OPTIONS } from '../datastar.module-definition';
+import type { DatastarModuleOptions } from '../interfaces/datastar-module-options.interface';
 import type { DatastarViewData } from '../templates/datastar-helpers';
 import { DatastarContext, datastarStorage } from './datastar-context';
 import { SignalTracker } from './signal-tracker.service';
@@ -12,13 +14,17 @@ import { SignalTracker } from './signal-tracker.service';
  */
 @Injectable()
 export class DatastarPageInterceptor implements NestInterceptor {
-  constructor(private readonly tracker: SignalTracker) {}
+  constructor(
+    private readonly tracker: SignalTracker,
+    @Inject(DATASTAR_MODULE_OPTIONS) private readonly options: DatastarModuleOptions,
+  ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http' || datastarStorage.getStore()) return next.handle();
     const http = context.switchToHttp();
     const controller = Reflect.getMetadata(STAR_CONTROLLER_METADATA, context.getClass())?.name as string | undefined;
     const ctx = new DatastarContext('page', http.getRequest(), http.getResponse(), controller);
+    ctx.signalsLimit = this.options.signalsLimit;
     const renders = Reflect.getMetadata(RENDER_METADATA, context.getHandler()) !== undefined;
     // The handler runs when Nest subscribes: subscribe inside run() so it sees the context.
     const handled = new Observable<unknown>((subscriber) =>

@@ -115,6 +115,24 @@ export class SignalTracker {
     return this;
   }
 
+  /**
+   * Aborted when the current stream ends (client gone, tab replaced, shutdown): hand it to
+   * fetches, timers and loops of a long-running handler.
+   */
+  get abortSignal(): AbortSignal {
+    const writer = this.context('abortSignal', true).writer;
+    if (!writer) throw new Error(OUTSIDE_REQUEST('abortSignal'));
+    return writer.signal;
+  }
+
+  /** Runs `hook` once when the current stream ends, whatever the reason: release what the handler holds. */
+  onClose(hook: (reason: string) => void): this {
+    const writer = this.context('onClose', true).writer;
+    if (!writer) throw new Error(OUTSIDE_REQUEST('onClose'));
+    writer.onClose(hook);
+    return this;
+  }
+
   /** The request's signals (read once; also on a page GET, from the `datastar` query). */
   readSignals<T = Signals>(): Promise<T> {
     const ctx = this.context('readSignals');

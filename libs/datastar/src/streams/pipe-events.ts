@@ -1,0 +1,65 @@
+import { isObservable, type Observable } from 'rxjs';
+import type { MessageEventLike, SseWriter } from '../protocol';
+
+/** What a handler may return to keep its response open. */
+export type EventSource = Observable<unknown> | AsyncIterable<unknown>;
+
+export function isEventSource(value: unknown): value is EventSource {
+  return isObservable(value) || isAsyncIterable(value);
+}
+
+export function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return value !== null && typeof value === 'object' && typeof (value as any)[Symbol.asyncIterator] === 'function';
+}
+
+/** A Nest `MessageEvent`-shaped value (our helpers' events, or a user's own). */
+export function isEventLike(value: unknown): value is MessageEventLike {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    && ('data' in value || 'comment' in value);
+}
+
+export interface PipeHooks {
+  /** Before each event: e.g. flush what tracker calls queued. */
+  beforeEach?: () => void;
+  /** The source ended; `error` if it failed. The writer is still open. */
+  end: (error?: unknown) => void;
+}
+
+/**
+ * Writes a source's events until it ends or the client leaves. An async iterable is pulled at the
+ * client's pace (waits for `drain`); an Observable is pushed and bounded by the writer's buffer cap.
+ * Resolves when the writer has closed.
+ */
+export function pipeEvents(writer: SseWriter, source: EventSource, hooks: PipeHooks): Promise<void> {
+  return new Promise<void>((resolve) => {
+    writer.onClose(() => resolve());
+    const send = (value: unknown) => {
+      hooks.beforeEach?.();
+      if (Array.isArray(value)) {
+        if (value.every(isEventLike)) writer.send(value);
+      } else if (isEventLike(value)) {
+        writer.send(value);
+      }
+    };
+    if (isObservable(source)) {
+      const subscription = source.subscribe({ next: send, error: (e) => hooks.end(e ?? new Error('stream failed')), complete: () => hooks.end() });
+      writer.onClose(() => subscription.unsubscribe());
+      return;
+    }
+    const iterator = source[Symbol.asyncIterator]();
+    writer.onClose(() => void iterator.return?.()?.catch?.(() => undefined));
+    (async () => {
+      try {
+        while (!writer.closed) {
+          const step = await iterator.next();
+          if (step.done || writer.closed) break;
+          send(step.value);
+          await writer.drained();
+        }
+        if (!writer.closed) hooks.end();
+      } catch (error) {
+        if (!writer.closed) hooks.end(error ?? new Error('stream failed'));
+      }
+    })();
+  });
+}
