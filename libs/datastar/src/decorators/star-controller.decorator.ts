@@ -1,4 +1,5 @@
-import { Controller, SetMetadata, UseInterceptors, applyDecorators } from '@nestjs/common';
+import { Controller, SetMetadata, UseInterceptors, applyDecorators, type Scope, type ScopeOptions } from '@nestjs/common';
+import { SCOPE_OPTIONS_METADATA } from '@nestjs/common/internal';
 import { STAR_CONTROLLER_METADATA } from '../datastar.constants';
 import { INVALID_NAME } from '../datastar.messages';
 import { DatastarPageInterceptor } from '../tracker/datastar-page.interceptor';
@@ -8,6 +9,10 @@ export interface StarControllerOptions {
   name?: string;
   /** Route prefix of the controller's pages; default the name. */
   path?: string | string[];
+  /** Injection scope, e.g. `Scope.REQUEST` for a fresh instance per page request and per event. */
+  scope?: Scope;
+  /** Durable request scope (with a `ContextIdStrategy`). */
+  durable?: boolean;
 }
 
 export interface StarControllerMetadata {
@@ -34,8 +39,14 @@ export function StarController(nameOrOptions?: string | StarControllerOptions): 
   return (target) => {
     const name = options.name ?? controllerNameOf(target.name);
     if (!NAME.test(name)) throw new Error(INVALID_NAME('controller', name, target.name));
+    // Controller() writes the scope metadata: keep what an @Injectable({ scope }) below this one set.
+    const inherited: ScopeOptions | undefined = Reflect.getMetadata(SCOPE_OPTIONS_METADATA, target);
     applyDecorators(
-      Controller(options.path ?? name),
+      Controller({
+        path: options.path ?? name,
+        scope: options.scope ?? inherited?.scope,
+        durable: options.durable ?? inherited?.durable,
+      }),
       SetMetadata(STAR_CONTROLLER_METADATA, { name } satisfies StarControllerMetadata),
       UseInterceptors(DatastarPageInterceptor),
     )(target);

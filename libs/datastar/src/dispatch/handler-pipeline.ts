@@ -23,7 +23,7 @@ export function createHandlerPipeline(
   // ExternalContextCreator hands a params factory the call's arguments as an array ([req, res, next]),
   // RouteParamsFactory reads `{ req, res, next }`: without this, @Req(), @Headers(), @Body()... get nothing.
   const httpParams = {
-    exchangeKeyForValue: (key: number, data: any, [req, res, next]: unknown[]) =>
+    exchangeKeyForValue: (key: number, data: any, [req, res, next]: any[]) =>
       paramsFactory.exchangeKeyForValue(key, data, { req, res, next }),
   };
   const { argsLength, paramtypes, getParamsMetadata } = c.getMetadata(instance, methodName, ROUTE_ARGS_METADATA, httpParams, 'http');

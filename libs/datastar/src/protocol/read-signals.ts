@@ -63,6 +63,8 @@ export async function readSignals(source: SignalsSource, options: ReadSignalsOpt
   if (declared > limit) throw tooLarge(limit);
 
   let body = source.body;
+  // A parser that read the JSON text `null` leaves null behind (Fastify): not an object either.
+  if (body === null && declared > 0 && !isForm) throw new SignalsError(400, 'Signals must be a JSON object, e.g. {"count":1}.');
   if (isParsed(body)) {
     if (typeof body === 'string') {
       // already text
