@@ -76,12 +76,9 @@ describe.each(ADAPTERS)('pipeline (%s)', (adapter) => {
       expect(globalGuardCalls).toContain('GuardedController.open');
     });
 
-    // KNOWN BUG (reported): the dispatch route is itself a Nest controller route, so Nest runs every
-    // global guard (and interceptor) once for DatastarDispatchController.<method> and again for the
-    // @OnEvent() handler. A global auth guard that honours `@Public()` on the handler rejects at the
-    // outer run; a rate-limiting guard counts twice. Flip to `it` once the dispatcher stops being a
-    // regular controller route.
-    it.failing('runs once per event, and sees the StarController handler', async () => {
+    // The dispatch route is registered on the adapter, not as a controller: a global guard runs
+    // once, with the @OnEvent() handler's own ExecutionContext (a `@Public()` check works).
+    it('runs once per event, and sees the StarController handler', async () => {
       await readSse(await post('/ds/guarded/open'));
       expect(globalGuardCalls).toEqual(['GuardedController.open']);
     });

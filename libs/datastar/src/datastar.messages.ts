@@ -27,3 +27,6 @@ export const TEMPLATE_NOT_FOUND = (name: string, dir: string) =>
 export const NO_CONTROLLER_FOR_ACTION = (helper: string) =>
   `{{${helper}}} needs to know the controller: render the template from a @StarController(), ` +
   `or name it, e.g. {{${helper} 'counter/increment'}}.`;
+
+export const INVALID_PATH = (path: string) =>
+  `Invalid Datastar path "${path}": use URL path characters only, e.g. 'ds' or 'api/ds'.`;

@@ -171,6 +171,7 @@ export class DatastarDispatcher {
     ctx.writer = new SseWriter(res.raw ?? res, {
       heartbeat,
       maxBufferedBytes: this.options.maxBufferedBytes,
+      compression: this.options.compression,
     }).open();
     return ctx.writer;
   }

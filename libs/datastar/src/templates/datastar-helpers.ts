@@ -1,5 +1,5 @@
 import type Handlebars from 'handlebars';
-import { DATASTAR_LOCALS, DEFAULT_CSRF_HEADER, DEFAULT_CSRF_SIGNAL, DEFAULT_DISPATCH_PATH } from '../datastar.constants';
+import { DATASTAR_LOCALS, DEFAULT_CSRF_HEADER, DEFAULT_CSRF_SIGNAL } from '../datastar.constants';
 import { NO_CONTROLLER_FOR_ACTION } from '../datastar.messages';
 import type { DatastarModuleOptions } from '../interfaces/datastar-module-options.interface';
 import {
@@ -37,16 +37,19 @@ const METHODS: ActionMethod[] = ['get', 'post', 'put', 'patch', 'delete'];
  * hash arguments: `{{ds-post 'save' contentType='form' include='^form\.'}}`;
  * `<div {{ds-signals}}>`; `<body {{ds-tab-id}}>`; `{{ds-script}}`; `{{ds-url 'increment'}}`.
  */
-export function registerDatastarHelpers(hbs: typeof Handlebars, options: DatastarModuleOptions): void {
-  const path = options.path ?? DEFAULT_DISPATCH_PATH;
+export function registerDatastarHelpers(
+  hbs: typeof Handlebars,
+  options: DatastarModuleOptions,
+  dispatchPath: () => string,
+): void {
   const defaults = defaultActionOptions(options);
 
   const urlFor = (helper: string, event: string, data: any): string => {
     const slash = event.indexOf('/');
-    if (slash > 0) return eventUrl(path, event.slice(0, slash), event.slice(slash + 1));
+    if (slash > 0) return eventUrl(dispatchPath(), event.slice(0, slash), event.slice(slash + 1));
     const controller = (data?.root?.[DATASTAR_LOCALS] as DatastarViewData | undefined)?.controller;
     if (!controller) throw new Error(NO_CONTROLLER_FOR_ACTION(helper));
-    return eventUrl(path, controller, event);
+    return eventUrl(dispatchPath(), controller, event);
   };
 
   for (const method of METHODS) {

@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import Handlebars from 'handlebars';
 import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
-import { DATASTAR_LOCALS } from '../datastar.constants';
+import { DATASTAR_LOCALS, DEFAULT_DISPATCH_PATH } from '../datastar.constants';
 import { DATASTAR_MODULE_OPTIONS } from '../datastar.module-definition';
 import { NO_VIEWS, TEMPLATE_NOT_FOUND } from '../datastar.messages';
 import type { DatastarModuleOptions } from '../interfaces/datastar-module-options.interface';
@@ -23,13 +23,16 @@ export class DatastarTemplates implements OnModuleInit {
   /** The isolated Handlebars instance: register your own helpers and partials on it. */
   readonly handlebars = Handlebars.create();
   readonly viewsDir?: string;
+  /** Where `{{ds-post}}` & co. point: the dispatch path with the app's global prefix (set at init). */
+  dispatchPath: string;
   private readonly cache = new Map<string, Handlebars.TemplateDelegate>();
   private readonly caching: boolean;
 
   constructor(@Inject(DATASTAR_MODULE_OPTIONS) private readonly options: DatastarModuleOptions) {
     this.viewsDir = options.views ? resolve(options.views) : undefined;
     this.caching = options.cacheTemplates ?? true;
-    registerDatastarHelpers(this.handlebars, options);
+    this.dispatchPath = `/${(options.path ?? DEFAULT_DISPATCH_PATH).replace(/^\/+|\/+$/g, '')}`;
+    registerDatastarHelpers(this.handlebars, options, () => this.dispatchPath);
     for (const [name, helper] of Object.entries(options.helpers ?? {})) this.handlebars.registerHelper(name, helper);
   }
 
