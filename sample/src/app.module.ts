@@ -5,6 +5,8 @@ import { ChatRoom } from './chat/chat-room.service';
 import { ChatController } from './chat/chat.controller';
 import { CounterController } from './counter/counter.controller';
 import { HomeController } from './home/home.controller';
+import { CounterLive } from './live/counter.live';
+import { PageALive, PageBLive } from './live/pages.live';
 import { SdkTestController } from './sdk-test/sdk-test.controller';
 import { SearchController } from './search/search.controller';
 
@@ -15,6 +17,8 @@ export interface SampleOptions {
   redisUrl?: string;
   /** Datastar client script URL (DATASTAR_CLIENT_URL); default the v1.0.2 CDN build. */
   clientUrl?: string;
+  /** Live-view token secret (LIVE_SECRET); without it, a random per-process one (not in production). */
+  liveSecret?: string;
 }
 
 export const VIEWS_DIR = join(__dirname, '..', 'views');
@@ -29,11 +33,13 @@ export class AppModule {
           views: VIEWS_DIR,
           clientUrl: options.clientUrl,
           pubsub: options.redisUrl ? { redis: { url: options.redisUrl } } : undefined,
+          live: { secret: options.liveSecret, mountTemplate: 'live-mount' },
         }),
       ],
       providers: [ChatRoom],
       controllers: [
         HomeController, CounterController, SearchController, ChatController,
+        CounterLive, PageALive, PageBLive,
         ...(options.sdkTest ? [SdkTestController] : []),
       ],
     };

@@ -6,6 +6,7 @@ async function main(): Promise<void> {
     sdkTest: process.env.DATASTAR_SDK_TEST === '1',
     clientUrl: process.env.DATASTAR_CLIENT_URL || undefined,
     redisUrl: process.env.REDIS_URL || undefined,
+    liveSecret: process.env.LIVE_SECRET || undefined,
   });
   const port = Number(process.env.PORT ?? 3000);
   const host = process.env.HOST ?? '127.0.0.1';

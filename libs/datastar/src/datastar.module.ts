@@ -8,6 +8,8 @@ import { DatastarDispatcher } from './dispatch/datastar-dispatcher.service';
 import { DatastarRoutes } from './dispatch/datastar-routes';
 import { DatastarHandlerRegistry } from './dispatch/datastar-handler.registry';
 import type { DatastarModuleOptions } from './interfaces/datastar-module-options.interface';
+import { LIVE_PROVIDERS } from './live/live.providers';
+import { LiveSessionsService } from './live/live-sessions.service';
 import { DatastarPubSub } from './pubsub/datastar-pubsub';
 import { MemoryPubSub } from './pubsub/memory-pubsub';
 import { RedisPubSub } from './pubsub/redis-pubsub';
@@ -26,7 +28,7 @@ import { SignalTracker } from './tracker/signal-tracker.service';
   providers: [
     DatastarTemplates, SignalTracker, DatastarPageInterceptor, DatastarHandlerRegistry,
     DatastarMetadataAccessor, DatastarExplorer, DatastarDispatcher, DatastarCsrfBridge,
-    StreamRegistryService, DatastarRoutes,
+    StreamRegistryService, DatastarRoutes, ...LIVE_PROVIDERS,
     {
       provide: DatastarPubSub,
       useFactory: (options: DatastarModuleOptions) =>
@@ -42,7 +44,7 @@ import { SignalTracker } from './tracker/signal-tracker.service';
   ],
   exports: [
     DatastarTemplates, SignalTracker, DatastarPageInterceptor, DatastarHandlerRegistry, DatastarCsrfBridge,
-    StreamRegistryService, DatastarPubSub, TabClaims, DatastarRoutes, DATASTAR_MODULE_OPTIONS,
+    StreamRegistryService, DatastarPubSub, TabClaims, DatastarRoutes, DATASTAR_MODULE_OPTIONS, LiveSessionsService,
   ],
 })
 export class DatastarModule extends ConfigurableModuleClass {

@@ -19,3 +19,14 @@ export { DatastarPubSub } from './pubsub/datastar-pubsub';
 export { MemoryPubSub } from './pubsub/memory-pubsub';
 export { RedisPubSub, type RedisConnectionOptions } from './pubsub/redis-pubsub';
 export type { EventSource } from './streams/pipe-events';
+export { LiveView } from './live/live-view.decorator';
+export type {
+  LiveViewCallbacks, LiveViewOptions, LiveMountSession, LiveTerminateReason, LivePubSubMessage,
+} from './live/live-view.interface';
+export { LiveContext } from './live/live-context';
+export { LiveSessionsService, type LiveSessionInfo } from './live/live-sessions.service';
+export { LiveTokens, type LiveTokenPayload, type LiveTokenResult, type LiveTokenFailure } from './live/live-token';
+export type { DatastarLiveOptions } from './live/live-options.interface';
+export { navigate, liveEventAction, type LiveActionOptions } from './live/live-actions';
+export { safeLocalPath } from './live/live-path';
+export { signalsDiff } from './live/live-signals';

@@ -143,7 +143,11 @@ export class DatastarDispatcher {
     this.tracker.flushContext(ctx);
     if (isEventSource(result)) {
       ctx.live = true;
-      await this.stream(ctx, handler, result);
+      // Not awaited: the pipe lives on the writer's and the source's own listeners. Awaiting it
+      // kept every suspended frame of the request (Nest's router, the pipeline, dispatch) alive
+      // for the stream's lifetime, about 11 KiB per open stream (bench: fanout). Interceptors
+      // now see the handler complete when its stream starts, as with Nest's own @Sse().
+      this.stream(ctx, handler, result).catch((error) => this.fail(ctx, handler, error));
     } else {
       if (isEventLike(result)) writer.send(result);
       else if (Array.isArray(result) && result.every(isEventLike)) writer.send(result);

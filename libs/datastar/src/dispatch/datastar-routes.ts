@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, MethodNotAllowedException, type OnModuleInit } from '@nestjs/common';
 import { ExternalContextCreator, HttpAdapterHost } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/internal';
 import { RouterExceptionFilters } from '@nestjs/core/router/router-exception-filters';
@@ -48,6 +48,12 @@ export class DatastarRoutes implements OnModuleInit {
     const route = `${this.basePath === '/' ? '' : this.basePath}/:controller/:event`;
     for (const method of METHODS) {
       (adapter as any)[method](route, (req: any, res: any, next?: unknown) => {
+        // Both platforms route HEAD to GET routes: it would run the handler, and a stream's response
+        // would never end, wedging the keep-alive connection. No Datastar client sends HEAD.
+        if (req.method === 'HEAD') {
+          (res.raw ?? res).setHeader('Allow', 'GET, POST, PUT, PATCH, DELETE');
+          return exceptions.next(new MethodNotAllowedException(), new ExecutionContextHost([req, res, next]));
+        }
         const { controller, event } = req.params ?? {};
         this.dispatcher.dispatch(controller, event, req, res, next).catch((error) => {
           exceptions.next(error, new ExecutionContextHost([req, res, next]));

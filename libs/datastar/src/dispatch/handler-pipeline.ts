@@ -2,6 +2,7 @@ import { ROUTE_ARGS_METADATA } from '@nestjs/common/internal';
 import type { ContextId, ExternalContextCreator } from '@nestjs/core';
 import { STATIC_CONTEXT } from '@nestjs/core/internal';
 import type { RouteParamsFactory } from '@nestjs/core/router/route-params-factory';
+import { DatastarPageInterceptor } from '../tracker/datastar-page.interceptor';
 
 /**
  * The Nest pipeline a controller method declares (global, class and method guards, interceptors
@@ -29,7 +30,11 @@ export function createHandlerPipeline(
   const { argsLength, paramtypes, getParamsMetadata } = c.getMetadata(instance, methodName, ROUTE_ARGS_METADATA, httpParams, 'http');
   const pipes = c.pipesContextCreator.create(instance, callback, moduleKey, contextId, inquirerId);
   const guards = c.guardsContextCreator.create(instance, callback, moduleKey, contextId, inquirerId);
-  const interceptors = c.interceptorsContextCreator.create(instance, callback, moduleKey, contextId, inquirerId);
+  // @StarController() puts DatastarPageInterceptor on the class; it steps aside for events, and
+  // any interceptor at all makes Nest build an RxJS chain per call (bench: dispatch profile).
+  const interceptors = c.interceptorsContextCreator
+    .create(instance, callback, moduleKey, contextId, inquirerId)
+    .filter((interceptor: unknown) => !(interceptor instanceof DatastarPageInterceptor));
   const paramsMetadata = getParamsMetadata(moduleKey, contextId, inquirerId);
   const paramsOptions = paramsMetadata ? c.contextUtils.mergeParamsMetatypes(paramsMetadata, paramtypes) : [];
   const canActivate = c.createGuardsFn(guards, instance, callback, 'http');
@@ -43,7 +48,11 @@ export function createHandlerPipeline(
   return async (...args: unknown[]) => {
     const resolved = c.contextUtils.createNullArray(argsLength);
     if (canActivate) await canActivate(args);
-    const result = await c.interceptorsConsumer.intercept(interceptors, args, instance, callback, handler(resolved, ...args), 'http');
+    const next = handler(resolved, ...args);
+    // Without interceptors Nest's consumer only calls next(): skip its extra async hop.
+    const result = interceptors.length
+      ? await c.interceptorsConsumer.intercept(interceptors, args, instance, callback, next, 'http')
+      : await next();
     return c.transformToResult(result);
   };
 }

@@ -1,5 +1,7 @@
 import type { HelperDelegate } from 'handlebars';
 import type { ValidatorOptions } from 'class-validator';
+import type { SseCompressionOptions } from '../protocol/sse-compression';
+import type { DatastarLiveOptions } from '../live/live-options.interface';
 import type { RedisConnectionOptions } from '../pubsub/redis-pubsub';
 
 export interface DatastarCsrfOptions {
@@ -37,8 +39,15 @@ export interface DatastarModuleOptions {
   /** Unread bytes a stream may buffer before it is closed as too slow (default 1 MiB). */
   maxBufferedBytes?: number;
   /**
+   * gzip/Brotli for Datastar responses, negotiated from `Accept-Encoding` and flushed after every
+   * event (default off): `true`, or `{ encodings: ['br', 'gzip'], level: 6, quality: 5 }`.
+   */
+  compression?: boolean | SseCompressionOptions;
+  /**
    * Fan-out and tab takeover across processes. Default: in memory (one process, nothing to
    * install). `{ redis: { url: 'redis://127.0.0.1:6379' } }` spans processes through Redis.
    */
   pubsub?: { redis?: RedisConnectionOptions };
+  /** Live views: token secret (required in production), lifetimes, page shell. See "Live views" in the README. */
+  live?: DatastarLiveOptions;
 }

@@ -15,3 +15,7 @@ export {
 export { action, expr, Expression, type ActionMethod, type ActionOptions } from './actions';
 export { parseJsonSafely, htmlSafeJson, isUnsafeKey } from './safe-json';
 export { SseWriter, encodeOnce, type SseWriterOptions, type SseCloseReason } from './sse-writer';
+export {
+  negotiateEncoding, startCompression, SseCompressor, DEFAULT_SSE_ENCODINGS,
+  type SseEncoding, type SseCompressionOptions,
+} from './sse-compression';

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { encodeComment, encodeEvent, type MessageEventLike } from './encoder';
 import { SSE_HEADERS } from './protocol.constants';
+import { startCompression, type SseCompressionOptions, type SseCompressor } from './sse-compression';
 
 export interface SseWriterOptions {
   /** Comment sent when the stream was idle this long, in ms; `false` for none (default). */
@@ -9,20 +10,46 @@ export interface SseWriterOptions {
   maxBufferedBytes?: number;
   /** Extra response headers, e.g. CORS. */
   headers?: Record<string, string>;
+  /**
+   * gzip or Brotli, negotiated from the request's `Accept-Encoding` and flushed after every
+   * event (default off). `true`, or options: `{ encodings: ['gzip'], level: 6, quality: 5 }`.
+   */
+  compression?: boolean | SseCompressionOptions;
 }
 
 export type SseCloseReason = 'ended' | 'client-closed' | 'slow-client' | 'shutdown' | 'replaced' | 'error';
 
 const DEFAULT_MAX_BUFFERED = 1024 * 1024;
-// Encoded bytes per event object: a broadcast to 10,000 streams encodes once.
+// Encoded bytes per event object: a broadcast to 10,000 streams encodes once. Most events are
+// written once (an event's answer), and a WeakMap entry per event cost more than encoding a small
+// one (bench: encoding): they only pass through a ring of recent events, and an event met again
+// (a broadcast) is remembered in the WeakMap for as long as it lives.
 const encoded = new WeakMap<object, Buffer>();
+const RECENT = 8;
+const recentEvents: Array<object | undefined> = new Array(RECENT).fill(undefined);
+const recentBytes: Array<Buffer | undefined> = new Array(RECENT).fill(undefined);
+let recentNext = 0;
+/** The ring holds its entries strongly: bigger events go straight to the WeakMap. */
+const RECENT_MAX_BYTES = 64 * 1024;
 
 /** The event's bytes, encoded once per event object. */
 export function encodeOnce(event: MessageEventLike): Buffer {
   let bytes = encoded.get(event);
-  if (!bytes) {
-    bytes = Buffer.from(encodeEvent(event));
+  if (bytes) return bytes;
+  for (let i = 0; i < RECENT; i++) {
+    if (recentEvents[i] === event) {
+      bytes = recentBytes[i]!;
+      encoded.set(event, bytes);
+      return bytes;
+    }
+  }
+  bytes = Buffer.from(encodeEvent(event));
+  if (bytes.length > RECENT_MAX_BYTES) {
     encoded.set(event, bytes);
+  } else {
+    recentEvents[recentNext] = event;
+    recentBytes[recentNext] = bytes;
+    recentNext = (recentNext + 1) % RECENT;
   }
   return bytes;
 }
@@ -32,9 +59,11 @@ export function encodeOnce(event: MessageEventLike): Buffer {
  * headers flushed at once, one write per event, bounded memory for clients that stop reading.
  */
 export class SseWriter {
-  private readonly abort = new AbortController();
+  /** Made on demand (most writers, an event answered at once, never need one). */
+  private abortController?: AbortController;
   private readonly closeHooks: Array<(reason: SseCloseReason) => void> = [];
   private heartbeatTimer?: NodeJS.Timeout;
+  private compressor?: SseCompressor;
   private lastWrite = Date.now();
   private reason?: SseCloseReason;
 
@@ -45,7 +74,11 @@ export class SseWriter {
 
   /** Aborted when the stream ends for any reason: hand it to fetches and timers. */
   get signal(): AbortSignal {
-    return this.abort.signal;
+    if (!this.abortController) {
+      this.abortController = new AbortController();
+      if (this.reason) this.abortController.abort(this.reason);
+    }
+    return this.abortController.signal;
   }
 
   get closed(): boolean {
@@ -56,18 +89,42 @@ export class SseWriter {
     return this.reason;
   }
 
+  /** The negotiated `Content-Encoding` (`br`, `gzip`), or undefined when the stream is not compressed. */
+  get encoding(): string | undefined {
+    return this.compressor?.encoding;
+  }
+
   /** Sends status 200 and the SSE headers, and starts watching the client. */
   open(): this {
     const res = this.res;
+    // The client left before the stream opened (during a guard or a slow handler): its 'close'
+    // event has fired already and never comes again, so the stream would never end.
+    if (res.destroyed) {
+      this.finish('client-closed');
+      return this;
+    }
     if (!res.headersSent) {
       res.statusCode = 200;
       for (const [name, value] of Object.entries(SSE_HEADERS)) res.setHeader(name, value);
       // Connection is forbidden on HTTP/2.
       if ((res.req?.httpVersionMajor ?? 1) < 2) res.setHeader('Connection', 'keep-alive');
       for (const [name, value] of Object.entries(this.options.headers ?? {})) res.setHeader(name, value);
-      res.flushHeaders();
+      if (this.options.compression) {
+        // A zlib failure leaves nothing decodable to send: drop the connection.
+        this.compressor = startCompression(res, this.options.compression, () => {
+          res.destroy();
+          this.finish('error');
+        });
+      }
+      // Flushed once this turn of the event loop is over, not right now: an event answered at
+      // once (most are) then leaves as ONE write (headers, events, end) instead of two syscalls,
+      // and a stream still has its headers before any I/O wait (bench: dispatch, profile).
+      setImmediate(flushHeadersSoon, res);
     }
-    res.once('close', () => this.finish(res.writableFinished ? 'ended' : 'client-closed'));
+    res.once('close', () => {
+      this.compressor?.destroy();
+      this.finish(res.writableFinished ? 'ended' : 'client-closed');
+    });
     const beat = this.options.heartbeat;
     if (beat) {
       this.heartbeatTimer = setInterval(() => {
@@ -89,28 +146,46 @@ export class SseWriter {
   /** Writes already encoded bytes; the fan-out path. */
   writeBytes(bytes: Buffer | string): boolean {
     if (this.closed) return false;
-    const res = this.res;
-    if (res.writableLength > (this.options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED)) {
+    const compressor = this.compressor;
+    const buffered = compressor ? compressor.buffered : this.res.writableLength;
+    if (buffered > (this.options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED)) {
       this.close('slow-client');
       return false;
     }
     this.lastWrite = Date.now();
-    res.write(bytes);
+    if (compressor) compressor.write(bytes);
+    else this.res.write(bytes);
     return true;
   }
 
   /** Resolves when the client has read what was written (or the stream closed): backpressure for producers. */
   drained(): Promise<void> {
-    const res = this.res;
-    if (this.closed || !res.writableNeedDrain) return Promise.resolve();
+    // Compressed: the zlib stream drains only as fast as the response does.
+    const out = this.compressor?.stream ?? this.res;
+    if (this.closed || !out.writableNeedDrain) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
-        res.off('drain', done);
-        this.abort.signal.removeEventListener('abort', done);
+        out.off('drain', done);
+        this.signal.removeEventListener('abort', done);
         resolve();
       };
-      res.on('drain', done);
-      this.abort.signal.addEventListener('abort', done);
+      out.on('drain', done);
+      this.signal.addEventListener('abort', done);
+    });
+  }
+
+  /** Resolves once the response is complete or gone (a compressed one completes after zlib's trailer). */
+  finished(): Promise<void> {
+    const res = this.res;
+    if (res.writableFinished || res.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        res.off('finish', done);
+        res.off('close', done);
+        resolve();
+      };
+      res.on('finish', done);
+      res.on('close', done);
     });
   }
 
@@ -124,8 +199,14 @@ export class SseWriter {
   close(reason: SseCloseReason = 'ended'): void {
     if (this.closed) return;
     const res = this.res;
-    if (reason === 'slow-client') res.destroy();
-    else if (!res.writableEnded) res.end();
+    if (reason === 'slow-client') {
+      this.compressor?.destroy();
+      res.destroy();
+    } else if (this.compressor) {
+      this.compressor.end(); // the coding's trailer, then the response ends
+    } else if (!res.writableEnded) {
+      res.end();
+    }
     this.finish(reason);
   }
 
@@ -133,10 +214,14 @@ export class SseWriter {
     if (this.reason) return;
     this.reason = reason;
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
-    this.abort.abort(reason);
+    this.abortController?.abort(reason);
     const hooks = this.closeHooks.splice(0);
     for (const hook of hooks) hook(reason);
   }
 }
 
 const HEARTBEAT = Buffer.from(encodeComment() + '\n');
+
+function flushHeadersSoon(res: ServerResponse): void {
+  if (!res.headersSent && !res.destroyed) res.flushHeaders();
+}

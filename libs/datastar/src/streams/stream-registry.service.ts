@@ -1,4 +1,6 @@
-import { Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Optional, type BeforeApplicationShutdown } from '@nestjs/common';
+import { DATASTAR_MODULE_OPTIONS } from '../datastar.module-definition';
+import type { DatastarModuleOptions } from '../interfaces/datastar-module-options.interface';
 import { SseWriter, type SseCloseReason, type SseWriterOptions } from '../protocol';
 import { DatastarContext, datastarStorage } from '../tracker/datastar-context';
 import { pipeEvents, type EventSource } from './pipe-events';
@@ -15,6 +17,14 @@ export interface StreamHandle {
   onClose(hook: (reason: SseCloseReason) => void): void;
 }
 
+const SHUTDOWN_GRACE_MS = 2000;
+
+function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  return Promise.race([promise.then(() => undefined), timeout]).finally(() => clearTimeout(timer));
+}
+
 const NO_STREAM = 'startStream() needs an open Datastar stream: call it from an @OnEvent() handler.';
 
 /**
@@ -26,7 +36,10 @@ export class StreamRegistryService implements BeforeApplicationShutdown {
   private readonly streams = new Map<string, Set<SseWriter>>();
   private readonly scopeOf = new WeakMap<SseWriter, string>();
 
-  constructor(private readonly claims: TabClaims) {}
+  constructor(
+    private readonly claims: TabClaims,
+    @Optional() @Inject(DATASTAR_MODULE_OPTIONS) private readonly moduleOptions: DatastarModuleOptions = {},
+  ) {}
 
   /**
    * Puts the current Datastar stream under `scope` and, when the request carries a valid `tabId`
@@ -42,10 +55,12 @@ export class StreamRegistryService implements BeforeApplicationShutdown {
   /**
    * Streams `source` on a response of your own route (`@Res() res`), with the same writer,
    * registry and dedup as dispatch: `return streams.send(res, events$, { scope: 'clock' })`.
+   * Compression follows the module's `compression` option unless `options.compression` says otherwise.
    */
   async send(res: any, source: EventSource, options: SseWriterOptions & { scope?: string; tabId?: unknown } = {}): Promise<void> {
     if (typeof res.hijack === 'function') res.hijack();
     const { scope = 'default', tabId, ...writerOptions } = options;
+    writerOptions.compression ??= this.moduleOptions.compression;
     const writer = new SseWriter(res.raw ?? res, writerOptions).open();
     const ctx = new DatastarContext('dispatch', res.req ?? res.request, res, undefined);
     ctx.writer = writer;
@@ -78,12 +93,19 @@ export class StreamRegistryService implements BeforeApplicationShutdown {
     for (const set of sets) for (const writer of [...set]) writer.close(reason);
   }
 
-  beforeApplicationShutdown(): void {
+  async beforeApplicationShutdown(): Promise<void> {
+    const compressed = [...this.streams.values()].flatMap((set) => [...set].filter((w) => w.encoding));
     this.closeAll(undefined, 'shutdown');
+    // A compressed stream ends once zlib has written its trailer: wait for that (briefly), or
+    // its keep-alive connection would hold the server's close() open.
+    if (compressed.length) await settleWithin(Promise.all(compressed.map((w) => w.finished())), SHUTDOWN_GRACE_MS);
   }
 
   /** @internal Counts a dispatch stream under its default scope (`controller/event`). */
   track(writer: SseWriter, scope: string): void {
+    // Already ended (client gone while the handler awaited): its onClose hook would run before
+    // the add below, leaving a dead stream counted for ever.
+    if (writer.closed) return;
     const previous = this.scopeOf.get(writer);
     if (previous === scope) return;
     if (previous !== undefined) this.remove(writer, previous);
@@ -98,7 +120,8 @@ export class StreamRegistryService implements BeforeApplicationShutdown {
     const writer = ctx.writer!;
     this.track(writer, scope);
     const tabId = validTabId(ctx.requestSignals?.tabId);
-    if (tabId !== undefined) {
+    // A stream that already ended must not take its tab over from a live one.
+    if (tabId !== undefined && !writer.closed) {
       const claim = this.claims.claim(scope, tabId, () => writer.close('replaced'));
       writer.onClose(() => claim.release());
     }

@@ -161,8 +161,11 @@ export class SignalTracker {
   readonly flushContext = (ctx: DatastarContext): void => {
     const writer = ctx.writer;
     if (!writer || writer.closed) return;
+    // Runs before every event of every stream (bench: fanout): nothing pending allocates nothing.
+    const hasSignals = hasOwnKeys(ctx.signals);
+    if (!hasSignals && ctx.queue.length === 0) return;
     const events: DatastarEvent[] = [];
-    if (Object.keys(ctx.signals).length > 0) {
+    if (hasSignals) {
       events.push(patchSignals(ctx.signals));
       ctx.signals = {};
     }
@@ -182,4 +185,9 @@ export class SignalTracker {
     if (patches && ctx.kind === 'page') throw new Error(PAGE_CANNOT(method));
     return ctx;
   }
+}
+
+function hasOwnKeys(object: object): boolean {
+  for (const key in object) if (Object.prototype.hasOwnProperty.call(object, key)) return true;
+  return false;
 }

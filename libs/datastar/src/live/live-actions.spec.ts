@@ -1,0 +1,80 @@
+import Handlebars from 'handlebars';
+import { linkClickExpression, liveEventAction, navigate, navigationScript, streamAction } from './live-actions';
+import { registerLiveHelpers } from './live.helpers';
+
+describe('live actions', () => {
+  it('posts events to <view path>/_event/<event> with the token header from $_lv', () => {
+    expect(liveEventAction('/live/counter', 'increment')).toBe(
+      '@post("/live/counter/_event/increment",{"headers":{"x-live-token":$_lv}})',
+    );
+    expect(liveEventAction('/', 'x y')).toBe('@post("/_event/x%20y",{"headers":{"x-live-token":$_lv}})');
+  });
+
+  it('builds navigation with a JSON payload, refusing hostile targets', () => {
+    expect(navigate('/live/b', { replace: true })).toBe(
+      '@post("/ds/_nav",{"payload":{"to":"/live/b","replace":true},"headers":{"x-live-token":$_lv}})',
+    );
+    expect(navigate('/live/b', { path: '/v1/ds/' })).toContain('@post("/v1/ds/_nav"');
+    for (const bad of ['javascript:alert(1)', '//evil.com', '/\\evil', '/a\r\nb']) expect(() => navigate(bad)).toThrow(/same-origin path/);
+  });
+
+  it('escapes "@" inside strings, which the client would otherwise read as an action', () => {
+    const built = navigate('/u/@me(1)');
+    expect(built.startsWith('@post(')).toBe(true);
+    expect(built.slice(1)).not.toContain('@');
+    expect(built).toContain('"/u/\\u0040me(1)"');
+    expect(JSON.parse(built.slice(built.indexOf('"to":') + 5, built.indexOf(',"replace"')))).toBe('/u/@me(1)');
+  });
+
+  it('keeps the stream open in hidden tabs and sends no signals in its URL', () => {
+    expect(streamAction('/ds/_stream', 'v1.a.b')).toBe(
+      '@get("/ds/_stream",{"headers":{"x-live-token":"v1.a.b"},"payload":{},"openWhenHidden":true})',
+    );
+  });
+
+  it('pushes or replaces history with a JSON-encoded, origin-checked URL', () => {
+    expect(navigationScript('/live/b?q=</script>', false)).toBe(
+      '{const u=new URL("/live/b?q=\\u003c/script\\u003e",window.location.href);if(u.origin===window.location.origin)window.history.pushState(null,"",u.href)}',
+    );
+    expect(navigationScript('/x', true)).toContain('window.history.replaceState(');
+  });
+
+  it('soft-navigates only on plain left clicks of a live page', () => {
+    const click = linkClickExpression('@post("/ds/_nav")');
+    for (const guard of ['evt.button === 0', '!evt.metaKey', '!evt.ctrlKey', '!evt.shiftKey', '!evt.altKey', '$_lv', 'evt.preventDefault()']) {
+      expect(click).toContain(guard);
+    }
+  });
+});
+
+describe('live Handlebars helpers', () => {
+  const hbs = Handlebars.create();
+  registerLiveHelpers(hbs, { csrf: { header: 'x-csrf', signal: 'csrf' } }, () => '/ds');
+  const render = (source: string, data: Record<string, unknown> = {}) => hbs.compile(source)(data);
+
+  it('{{ds-link}} renders a real link, escaped, with the soft-navigation click handler', () => {
+    const html = render(`{{ds-link '/live/b?x=1&y="2"' '<B> & co' id='to-b' class='nav'}}`);
+    expect(html).toMatch(/^<a href="\/live\/b\?x=1&amp;y=%222%22" (id="to-b" class="nav"|class="nav" id="to-b") data-live-link data-on:click="[^"]+">&lt;B&gt; &amp; co<\/a>$/);
+    expect(html).toContain('&quot;x-csrf&quot;:$csrf');
+    expect(html).toContain('evt.preventDefault()');
+  });
+
+  it('{{ds-link}} takes a block as content and refuses hostile targets and attributes', () => {
+    expect(render(`{{#ds-link '/live/a'}}<b>A</b>{{/ds-link}}`)).toContain('><b>A</b></a>');
+    expect(() => render(`{{ds-link 'javascript:alert(1)' 'x'}}`)).toThrow(/same-origin path/);
+    expect(() => render(`{{ds-link '//evil.com' 'x'}}`)).toThrow(/same-origin path/);
+    expect(() => render(`{{ds-link '/a' 'x' onclick\\"='1'}}`)).toThrow();
+    expect(() => render(`{{ds-link '/a' 'x' href='/b'}}`)).toThrow(/other than href/);
+  });
+
+  it('{{ds-event}} needs a live view and builds its event action', () => {
+    expect(render(`{{ds-event 'save' contentType='form'}}`, { _live: { path: '/live/b' } })).toBe(
+      '@post(&quot;/live/b/_event/save&quot;,{&quot;headers&quot;:{&quot;x-csrf&quot;:$csrf,&quot;x-live-token&quot;:$_lv},&quot;contentType&quot;:&quot;form&quot;})',
+    );
+    expect(() => render(`{{ds-event 'save'}}`)).toThrow(/@LiveView/);
+  });
+
+  it('{{ds-navigate}} builds soft navigation for buttons', () => {
+    expect(render(`{{{ds-navigate '/live/a' replace=true}}}`)).toContain('"payload":{"to":"/live/a","replace":true}');
+  });
+});

@@ -1,0 +1,380 @@
+import type { Observable } from 'rxjs';
+import {
+  consoleLog, escapeAttribute, executeScript, isUnsafeKey, patchElements, redirect, removeElements,
+  type ConsoleLevel, type DatastarEvent, type EventOptions, type ExecuteScriptOptions, type MessageEventLike,
+  type RedirectOptions,
+} from '../protocol';
+import type { TemplateSource } from '../templates/datastar-templates.service';
+import type { PatchElementOptions } from '../tracker/signal-tracker.service';
+import { idSelector } from '../tracker/css';
+import { LIVE_FLASH_ID, LIVE_LOCALS } from './live.constants';
+import {
+  INVALID_FLASH_KIND, INVALID_INTERVAL, INVALID_SIGNAL_PATH, NAV_TARGET_REFUSED, STATELESS_CANNOT,
+} from './live.messages';
+import { safeLocalPath } from './live-path';
+import { navigationScript } from './live-actions';
+
+/** What a context needs from the session that owns it. */
+export interface LiveContextHost {
+  readonly stateless: boolean;
+  readonly connected: boolean;
+  readonly flashMs: number;
+  renderFragment(source: TemplateSource, locals: Record<string, unknown>): string;
+  /** Queues `message` for handleInfo; `done` runs once it was handled (or dropped). */
+  deliverInfo(message: unknown, done?: () => void): void;
+  /** Queues events to be written as they are, in order with the session's other output. */
+  deliverEvents(events: readonly MessageEventLike[]): void;
+  subscribe(topic: string): Observable<MessageEventLike>;
+}
+
+/** A soft (or full) navigation a callback asked for. */
+export interface LiveNavigation {
+  to: string;
+  replace: boolean;
+}
+
+/** What a failed callback's changes are rolled back to. */
+export interface LiveSnapshot {
+  assigns: Record<string, unknown>;
+  signals: Record<string, unknown>;
+  queued: number;
+  flashes: number;
+  changed: boolean;
+  navigation?: LiveNavigation;
+  terminate: boolean;
+}
+
+const FLASH_KIND = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
+
+/**
+ * A view's state in one session, and its way to talk to the browser (PhoenixDatastar's socket).
+ * `assign()` is server-only template data; `signal()` is template data AND browser state, sent as
+ * a diff against what the browser already has. Patches queue up and go out, in call order, when
+ * the callback returns. Subscriptions and timers end with the view (terminate or navigation).
+ */
+export class LiveContext<A extends object = Record<string, any>> {
+  private assignsMap: Record<string, unknown> = {};
+  private signalsMap: Record<string, unknown> = {};
+  private queue: DatastarEvent[] = [];
+  private flashes: string[] = [];
+  private changed = false;
+  private navigation?: LiveNavigation;
+  private terminateRequested = false;
+  private readonly cleanups = new Set<() => void>();
+  private readonly abort = new AbortController();
+
+  constructor(
+    /** The session id (the same across soft navigation). */
+    readonly id: string,
+    /** The view's route pattern, e.g. `/live/users/:id`. */
+    readonly route: string,
+    /** The concrete path the view is mounted at, e.g. `/live/users/42`. */
+    readonly path: string,
+    /** Route params and query parameters. */
+    readonly params: Record<string, string>,
+    private readonly host: LiveContextHost,
+  ) {}
+
+  /** Template data: every assign and signal. Treat it as read-only: change it with assign()/signal(). */
+  get assigns(): Readonly<A> & Readonly<Record<string, any>> {
+    return this.assignsMap as A;
+  }
+
+  /** The browser state the view keeps (updated from the page's signals before each event). */
+  get signals(): Readonly<Record<string, any>> {
+    return this.signalsMap;
+  }
+
+  /** True while the session's stream is open (always false for stateless views). */
+  get connected(): boolean {
+    return this.host.connected;
+  }
+
+  /** Aborted when the view ends (terminate or navigation): hand it to fetches and loops. */
+  get abortSignal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  /** Server-only template data: templates see it, the browser never does. */
+  assign<K extends keyof A & string>(key: K, value: A[K]): this;
+  assign(key: string, value: unknown): this;
+  assign(values: Partial<A> & Record<string, unknown>): this;
+  assign(keyOrValues: string | Record<string, unknown>, value?: unknown): this {
+    const values = typeof keyOrValues === 'string' ? { [keyOrValues]: value } : keyOrValues;
+    for (const key of Object.keys(values)) {
+      if (isUnsafeKey(key)) continue;
+      this.assignsMap[key] = values[key];
+    }
+    this.changed = true;
+    return this;
+  }
+
+  /** `ctx.update('count', (n) => n + 1)`: assigns the function's result from the current value. */
+  update<K extends keyof A & string>(key: K, fn: (current: A[K]) => A[K]): this {
+    const isSignal = Object.prototype.hasOwnProperty.call(this.signalsMap, key);
+    const next = fn(this.assignsMap[key] as A[K]);
+    return isSignal ? this.signal(key, next) : this.assign(key, next);
+  }
+
+  /** Browser state AND template data; sent as part of one diff patch after the callback. */
+  signal(key: string, value: unknown): this;
+  signal(values: Record<string, unknown>): this;
+  signal(keyOrValues: string | Record<string, unknown>, value?: unknown): this {
+    const values = typeof keyOrValues === 'string' ? { [keyOrValues]: value } : keyOrValues;
+    for (const key of Object.keys(values)) {
+      if (isUnsafeKey(key)) continue;
+      this.signalsMap[key] = values[key];
+      this.assignsMap[key] = values[key];
+    }
+    this.changed = true;
+    return this;
+  }
+
+  /** Removes signals (dot paths for nested ones): the diff sends `null` for them. */
+  removeSignals(...paths: string[]): this {
+    for (const path of paths) {
+      const parts = String(path).split('.');
+      if (parts.some((p) => p === '' || isUnsafeKey(p))) throw new TypeError(INVALID_SIGNAL_PATH(path));
+      let node: any = this.signalsMap;
+      for (let i = 0; i < parts.length - 1 && node && typeof node === 'object'; i++) node = node[parts[i]];
+      if (node && typeof node === 'object') delete node[parts[parts.length - 1]];
+      if (parts.length === 1) delete this.assignsMap[parts[0]];
+    }
+    this.changed = true;
+    return this;
+  }
+
+  /** Renders the view again after this callback even if no assign or signal changed. */
+  render(): this {
+    this.changed = true;
+    return this;
+  }
+
+  /** Patches a fragment: a template name or function rendered with the assigns (+ `locals`), or HTML. */
+  patchElement(source: TemplateSource, options: PatchElementOptions = {}): this {
+    const { to, locals, ...patch } = options;
+    const html = this.host.renderFragment(source, { ...this.locals(), ...locals });
+    if (to !== undefined) patch.selector = idSelector(to);
+    return this.send(patchElements(html, patch));
+  }
+
+  /** Patches raw HTML. */
+  patchElements(html: string, options: PatchElementOptions = {}): this {
+    const { to, locals: _locals, ...patch } = options;
+    if (to !== undefined) patch.selector = idSelector(to);
+    return this.send(patchElements(html, patch));
+  }
+
+  removeElements(selector: string, options?: EventOptions): this {
+    return this.send(removeElements(selector, options));
+  }
+
+  executeScript(script: string, options?: ExecuteScriptOptions): this {
+    return this.send(executeScript(script, options));
+  }
+
+  /** A full page load elsewhere (a script, never HTTP 3xx); for live views of the group prefer navigate(). */
+  redirect(url: string, options?: RedirectOptions): this {
+    return this.send(redirect(url, options));
+  }
+
+  consoleLog(level: ConsoleLevel, ...values: unknown[]): this {
+    return this.send(consoleLog(level, ...values));
+  }
+
+  /** Sends prepared events, in call order with the other patches. */
+  send(...events: DatastarEvent[]): this {
+    this.queue.push(...events);
+    return this;
+  }
+
+  /**
+   * Shows `message` in the page's flash region (`#ds-flash`) for `timeoutMs` (module `live.flashMs`,
+   * default 4 s); it removes itself in the browser. `kind` becomes the class `ds-flash-<kind>`.
+   */
+  flash(kind: string, message: string, options: { timeoutMs?: number } = {}): this {
+    if (!FLASH_KIND.test(kind)) throw new TypeError(INVALID_FLASH_KIND(kind));
+    const ms = Math.max(0, Math.floor(options.timeoutMs ?? this.host.flashMs));
+    const text = escapeAttribute(String(message));
+    this.flashes.push(
+      `<div class="ds-flash ds-flash-${kind}" role="status" data-init="setTimeout(() => el.remove(), ${ms})">${text}</div>`,
+    );
+    return this;
+  }
+
+  /**
+   * Soft-navigates to another live view of the same group after this callback (a new view in
+   * this session, the URL pushed or replaced); any other same-origin path is a full page load.
+   */
+  navigate(to: string, options: { replace?: boolean } = {}): this {
+    const target = safeLocalPath(to);
+    if (target === undefined) throw new TypeError(NAV_TARGET_REFUSED);
+    this.navigation = { to: target, replace: options.replace === true };
+    return this;
+  }
+
+  /** Changes the browser's URL (same-origin path) without mounting anything: `history.pushState`/`replaceState`. */
+  pushState(to: string, options: { replace?: boolean } = {}): this {
+    const target = safeLocalPath(to);
+    if (target === undefined) throw new TypeError(NAV_TARGET_REFUSED);
+    return this.send(executeScript(navigationScript(target, options.replace === true)));
+  }
+
+  /**
+   * Delivers every publication on `topic` to `handleInfo({ topic, event })`, in order; with
+   * `{ forward: true }` the published events go to the browser as they are. Returns the unsubscribe.
+   */
+  subscribe(topic: string, options: { forward?: boolean } = {}): () => void {
+    this.requireSession('subscribe');
+    if (this.abort.signal.aborted) return noop;
+    const subscription = this.host.subscribe(topic).subscribe((event) => {
+      if (options.forward) this.host.deliverEvents([event]);
+      else this.host.deliverInfo({ topic, event });
+    });
+    const cleanup = () => {
+      subscription.unsubscribe();
+      this.cleanups.delete(cleanup);
+    };
+    this.cleanups.add(cleanup);
+    return cleanup;
+  }
+
+  /** Queues `message` for this view's handleInfo (after what is already queued). */
+  sendInfo(message: unknown): this {
+    this.requireSession('sendInfo');
+    if (!this.abort.signal.aborted) this.host.deliverInfo(message);
+    return this;
+  }
+
+  /** `handleInfo(message)` once, after `ms`; returns the cancel function. */
+  sendAfter(ms: number, message: unknown): () => void {
+    this.requireSession('sendAfter');
+    if (this.abort.signal.aborted) return noop;
+    const timer = setTimeout(() => {
+      cleanup();
+      this.host.deliverInfo(message);
+    }, ms);
+    timer.unref?.();
+    const cleanup = () => {
+      clearTimeout(timer);
+      this.cleanups.delete(cleanup);
+    };
+    this.cleanups.add(cleanup);
+    return cleanup;
+  }
+
+  /**
+   * `handleInfo(message)` every `ms` until cancelled or the view ends; returns the cancel function.
+   * Ticks are coalesced: a tick is skipped while the previous one still waits in the queue.
+   */
+  sendEvery(ms: number, message: unknown): () => void {
+    this.requireSession('sendEvery');
+    if (this.abort.signal.aborted) return noop;
+    if (!(ms > 0)) throw new TypeError(INVALID_INTERVAL(ms));
+    let waiting = false;
+    const timer = setInterval(() => {
+      if (waiting) return;
+      waiting = true;
+      this.host.deliverInfo(message, () => (waiting = false));
+    }, ms);
+    timer.unref?.();
+    const cleanup = () => {
+      clearInterval(timer);
+      this.cleanups.delete(cleanup);
+    };
+    this.cleanups.add(cleanup);
+    return cleanup;
+  }
+
+  /** Ends the session once this callback returned (terminate('terminated') runs). */
+  terminate(): this {
+    this.terminateRequested = true;
+    return this;
+  }
+
+  /** @internal Template locals: assigns (signals included) and what `{{ds-event}}` needs. */
+  locals(): Record<string, unknown> {
+    return { ...this.assignsMap, [LIVE_LOCALS]: { path: this.path, route: this.route, sessionId: this.id } };
+  }
+
+  /** @internal */
+  snapshot(): LiveSnapshot {
+    return {
+      assigns: { ...this.assignsMap },
+      signals: { ...this.signalsMap },
+      queued: this.queue.length,
+      flashes: this.flashes.length,
+      changed: this.changed,
+      navigation: this.navigation,
+      terminate: this.terminateRequested,
+    };
+  }
+
+  /** @internal Puts the state back as it was before a failed callback. */
+  restore(snapshot: LiveSnapshot): void {
+    this.assignsMap = snapshot.assigns;
+    this.signalsMap = snapshot.signals;
+    this.queue.length = snapshot.queued;
+    this.flashes.length = snapshot.flashes;
+    this.changed = snapshot.changed;
+    this.navigation = snapshot.navigation;
+    this.terminateRequested = snapshot.terminate;
+  }
+
+  /** @internal Takes the browser's values of signals this view declared (never new keys). */
+  absorbSignals(incoming: Record<string, unknown>): void {
+    for (const key of Object.keys(incoming)) {
+      if (isUnsafeKey(key) || !Object.prototype.hasOwnProperty.call(this.signalsMap, key)) continue;
+      this.signalsMap[key] = incoming[key];
+      this.assignsMap[key] = incoming[key];
+    }
+  }
+
+  /** @internal Whether something changed since the last call (then the view renders again). */
+  takeChanged(): boolean {
+    const changed = this.changed;
+    this.changed = false;
+    return changed;
+  }
+
+  /** @internal Queued patches, then flash messages, in order. */
+  takeQueued(): DatastarEvent[] {
+    const events = this.queue.splice(0);
+    for (const html of this.flashes.splice(0)) {
+      events.push(patchElements(html, { selector: `#${LIVE_FLASH_ID}`, mode: 'append' }));
+    }
+    return events;
+  }
+
+  /** @internal Flash HTML for the first page render. */
+  takeFlashHtml(): string {
+    return this.flashes.splice(0).join('');
+  }
+
+  /** @internal */
+  takeNavigation(): LiveNavigation | undefined {
+    const navigation = this.navigation;
+    this.navigation = undefined;
+    return navigation;
+  }
+
+  /** @internal */
+  takeTerminate(): boolean {
+    const requested = this.terminateRequested;
+    this.terminateRequested = false;
+    return requested;
+  }
+
+  /** @internal Ends subscriptions and timers and aborts `abortSignal`; idempotent. */
+  dispose(): void {
+    for (const cleanup of [...this.cleanups]) cleanup();
+    this.cleanups.clear();
+    if (!this.abort.signal.aborted) this.abort.abort();
+  }
+
+  private requireSession(method: string): void {
+    if (this.host.stateless) throw new Error(STATELESS_CANNOT(method));
+  }
+}
+
+const noop = () => undefined;

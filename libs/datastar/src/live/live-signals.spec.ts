@@ -1,0 +1,35 @@
+import { applyMergePatch, jsonClone, signalsDiff } from './live-signals';
+
+describe('signalsDiff', () => {
+  it('leaves out what the browser already has', () => {
+    expect(signalsDiff({ a: 1, b: 'x', c: [1, 2], d: { e: 1 } }, { a: 1, b: 'x', c: [1, 2], d: { e: 1 } })).toEqual({});
+  });
+
+  it('sends changed keys only, nested objects key by key', () => {
+    expect(signalsDiff({ a: 1, b: { c: 1, d: 2 } }, { a: 2, b: { c: 1, d: 3 } })).toEqual({ a: 2, b: { d: 3 } });
+  });
+
+  it('removes keys the state no longer has with null, at any depth', () => {
+    expect(signalsDiff({ a: 1, b: { c: 1, d: 2 } }, { b: { c: 1 } })).toEqual({ a: null, b: { d: null } });
+  });
+
+  it('replaces arrays and changed types whole', () => {
+    expect(signalsDiff({ a: [1, 2], b: { x: 1 }, c: 1 }, { a: [1, 3], b: 5, c: { y: 1 } })).toEqual({ a: [1, 3], b: 5, c: { y: 1 } });
+  });
+
+  it('never emits prototype keys', () => {
+    const next = JSON.parse('{"__proto__":{"polluted":1},"a":1}');
+    expect(signalsDiff({}, next)).toEqual({ a: 1 });
+  });
+
+  it('turns the old state into the new one when applied as a merge patch', () => {
+    const cases: Array<[Record<string, unknown>, Record<string, unknown>]> = [
+      [{ a: 1, b: { c: 1, d: [1] } }, { b: { c: 2, d: [] }, e: 'x' }],
+      [{}, { a: { b: { c: 1 } } }],
+      [{ a: { b: { c: 1 } } }, {}],
+    ];
+    for (const [before, after] of cases) {
+      expect(applyMergePatch(jsonClone(before), signalsDiff(before, after))).toEqual(after);
+    }
+  });
+});

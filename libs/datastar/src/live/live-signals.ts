@@ -1,0 +1,63 @@
+import { isUnsafeKey } from '../protocol';
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** A JSON copy (what the browser would get): later in-place changes to the original are seen by the diff. */
+export function jsonClone<T>(value: T): T {
+  const text = JSON.stringify(value);
+  return text === undefined ? (undefined as T) : JSON.parse(text);
+}
+
+/**
+ * The JSON Merge Patch (RFC 7386) that turns `sent` into `next`, as small as it gets: unchanged
+ * keys are left out, objects are diffed key by key, removed keys become `null`, arrays are
+ * replaced whole. Both sides must be JSON values (use `jsonClone`).
+ * @example signalsDiff({ a: 1, b: { c: 1, d: 2 } }, { a: 1, b: { c: 2, d: 2 } }) // { b: { c: 2 } }
+ */
+export function signalsDiff(sent: Record<string, unknown>, next: Record<string, unknown>): Record<string, unknown> {
+  const patch: Record<string, unknown> = {};
+  for (const key of Object.keys(next)) {
+    if (isUnsafeKey(key)) continue;
+    const before = Object.prototype.hasOwnProperty.call(sent, key) ? sent[key] : undefined;
+    const after = next[key];
+    if (isObject(before) && isObject(after)) {
+      const inner = signalsDiff(before, after);
+      if (Object.keys(inner).length > 0) patch[key] = inner;
+    } else if (!jsonEqual(before as Json, after as Json)) {
+      patch[key] = after;
+    }
+  }
+  for (const key of Object.keys(sent)) {
+    if (!Object.prototype.hasOwnProperty.call(next, key) && !isUnsafeKey(key)) patch[key] = null;
+  }
+  return patch;
+}
+
+/** Applies a merge patch to a JSON object, in place (`null` deletes). */
+export function applyMergePatch(target: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
+  for (const key of Object.keys(patch)) {
+    if (isUnsafeKey(key)) continue;
+    const value = patch[key];
+    if (value === null) delete target[key];
+    else if (isObject(value)) {
+      const current = target[key];
+      target[key] = applyMergePatch(isObject(current) ? current : {}, value);
+    } else target[key] = value;
+  }
+  return target;
+}
+
+function jsonEqual(a: Json | undefined, b: Json | undefined): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || a === undefined || b === undefined || typeof a !== 'object' || typeof b !== 'object') return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const other = b as Json[];
+    return a.length === other.length && a.every((v, i) => jsonEqual(v, other[i]));
+  }
+  const ka = Object.keys(a);
+  const bo = b as Record<string, Json>;
+  return ka.length === Object.keys(bo).length && ka.every((k) => Object.prototype.hasOwnProperty.call(bo, k) && jsonEqual((a as Record<string, Json>)[k], bo[k]));
+}

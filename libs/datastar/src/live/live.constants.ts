@@ -1,0 +1,38 @@
+/** Live views: names and defaults, spelled once. */
+export const LIVE_VIEW_METADATA = 'datastar:live-view';
+
+/** Local signal (never sent by the client) that holds the session's signed token. */
+export const LIVE_TOKEN_SIGNAL = '_lv';
+/** Header that carries the token on stream, event and navigation requests. */
+export const LIVE_TOKEN_HEADER = 'x-live-token';
+/** Query parameter accepted for the stream token (the default mount template uses the header). */
+export const LIVE_TOKEN_QUERY = 'token';
+
+/** The element that wraps a live page: signals, the session stream, the 401 and popstate handlers. */
+export const LIVE_WRAPPER_ID = 'ds-live';
+/** The element whose children are the view's render; patched (inner, morphed) after changes and on navigation. */
+export const LIVE_ROOT_ID = 'ds-live-root';
+/** Where `ctx.flash()` messages appear. */
+export const LIVE_FLASH_ID = 'ds-flash';
+/** Marks `{{ds-link}}` anchors, so a 401 on their navigation reloads the page too. */
+export const LIVE_LINK_ATTRIBUTE = 'data-live-link';
+
+/** Key of the live data in render locals (`{{ds-event}}` reads it). */
+export const LIVE_LOCALS = '_live';
+
+/** Generated route handlers on a @LiveView class (strings: Nest scans own string-named methods). */
+export const LIVE_PAGE_METHOD = '__dsLivePage';
+export const LIVE_EVENT_METHOD = '__dsLiveEvent';
+
+export const DEFAULT_LIVE_GROUP = 'default';
+export const DEFAULT_TOKEN_TTL_MS = 60 * 60 * 1000;
+export const DEFAULT_GRACE_MS = 15_000;
+export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+export const DEFAULT_FLASH_MS = 4_000;
+
+/** Tasks (events, infos) waiting per session before new infos are dropped and events get 429. */
+export const MAX_SESSION_QUEUE = 1_000;
+/** Patches kept for a session whose stream is not open; past that the next connect resends the whole state. */
+export const MAX_OUTBOX = 256;
+/** Scope of live session streams in the StreamRegistryService. */
+export const LIVE_STREAM_SCOPE = 'live';

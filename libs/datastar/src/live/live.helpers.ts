@@ -1,0 +1,55 @@
+import type Handlebars from 'handlebars';
+import type { DatastarModuleOptions } from '../interfaces/datastar-module-options.interface';
+import { escapeAttribute, type ActionOptions } from '../protocol';
+import { defaultActionOptions } from '../templates/datastar-helpers';
+import { LIVE_LINK_ATTRIBUTE, LIVE_LOCALS } from './live.constants';
+import { INVALID_LINK_ATTRIBUTE, INVALID_LINK_TARGET, NO_LIVE_VIEW_FOR_HELPER } from './live.messages';
+import { linkClickExpression, liveEventAction, navigate } from './live-actions';
+import { safeLocalPath } from './live-path';
+
+const ATTRIBUTE_NAME = /^[A-Za-z_][-A-Za-z0-9_:.]*$/;
+
+/**
+ * `{{ds-event 'increment'}}` (an event of the current live view, hash arguments as action options),
+ * `{{ds-navigate '/live/b' replace=true}}` (soft navigation as an action) and
+ * `{{ds-link '/live/b' 'Go to B' id='to-b'}}` (a real `<a href>` that soft-navigates on plain left clicks).
+ */
+export function registerLiveHelpers(hbs: typeof Handlebars, options: DatastarModuleOptions, dispatchPath: () => string): void {
+  const defaults = defaultActionOptions(options);
+
+  hbs.registerHelper('ds-event', function (event: string, helperOptions: Handlebars.HelperOptions) {
+    const live = helperOptions.data?.root?.[LIVE_LOCALS] as { path?: string } | undefined;
+    if (!live?.path) throw new Error(NO_LIVE_VIEW_FOR_HELPER('ds-event'));
+    const { include, exclude, ...hash } = helperOptions.hash ?? {};
+    const opts: ActionOptions = { ...defaults, ...hash };
+    if (include !== undefined || exclude !== undefined) opts.filterSignals = { include, exclude };
+    return liveEventAction(live.path, String(event), opts);
+  });
+
+  hbs.registerHelper('ds-navigate', function (to: string, helperOptions: Handlebars.HelperOptions) {
+    if (safeLocalPath(to) === undefined) throw new Error(INVALID_LINK_TARGET('ds-navigate', to));
+    return navigate(to, { replace: helperOptions.hash?.replace === true, path: dispatchPath(), action: defaults });
+  });
+
+  hbs.registerHelper('ds-link', function (this: unknown, to: string, ...rest: unknown[]) {
+    const helperOptions = rest.pop() as Handlebars.HelperOptions;
+    const target = safeLocalPath(to);
+    if (target === undefined) throw new Error(INVALID_LINK_TARGET('ds-link', to));
+    const { replace, ...attributes } = helperOptions.hash ?? {};
+    const content = helperOptions.fn
+      ? helperOptions.fn(this)
+      : escapeAttribute(String(rest.length > 0 ? rest[0] : target));
+    const click = linkClickExpression(navigate(target, { replace: replace === true, path: dispatchPath(), action: defaults }));
+    let extra = '';
+    for (const [name, value] of Object.entries(attributes)) {
+      if (!ATTRIBUTE_NAME.test(name) || /^(href|data-on:click)$/i.test(name)) {
+        throw new Error(INVALID_LINK_ATTRIBUTE(name));
+      }
+      if (value === false || value === undefined || value === null) continue;
+      extra += value === true ? ` ${name}` : ` ${name}="${escapeAttribute(String(value))}"`;
+    }
+    return new hbs.SafeString(
+      `<a href="${escapeAttribute(target)}"${extra} ${LIVE_LINK_ATTRIBUTE} data-on:click="${escapeAttribute(click)}">${content}</a>`,
+    );
+  });
+}

@@ -1,0 +1,9 @@
+import type { Provider } from '@nestjs/common';
+import { LiveExplorer } from './live.explorer';
+import { LiveRoutes } from './live.routes';
+import { LiveRuntime } from './live-runtime.service';
+import { LiveSessionsService } from './live-sessions.service';
+import { LiveViewRegistry } from './live-view.registry';
+
+/** The live-view providers of DatastarModule. */
+export const LIVE_PROVIDERS: Provider[] = [LiveViewRegistry, LiveSessionsService, LiveRuntime, LiveExplorer, LiveRoutes];

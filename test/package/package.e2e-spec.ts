@@ -1,0 +1,221 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import {
+  copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync,
+} from 'node:fs';
+import { builtinModules } from 'node:module';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { parseSse } from 'nestjs-datastar/testing';
+import { nestNewApp, type ModuleSystem } from './nest-new-app';
+
+/**
+ * The published package, for real: `npm pack` of libs/datastar (its prepack builds dist and the
+ * schematics), the tarball unpacked into a scratch app's node_modules beside links to the peer
+ * dependencies this workspace already installed (offline, a second or so), then CommonJS and ESM
+ * apps import it, and `nest add`'s schematic turns fresh `nest new` apps into working Datastar apps.
+ */
+
+const ROOT = join(__dirname, '../..');
+const LIB = join(ROOT, 'libs/datastar');
+const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
+
+/** Only what a Nest 12 app (made by the Nest CLI) has, plus our required peers: no class-validator, ioredis or linkedom. */
+const LINKED = [
+  '@nestjs/common', '@nestjs/core', '@nestjs/platform-express', 'reflect-metadata', 'rxjs', 'handlebars',
+  '@types/node', '@angular-devkit/schematics', '@angular-devkit/core',
+];
+
+function run(command: string, args: string[], cwd: string, timeout = 60_000, env: NodeJS.ProcessEnv = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { cwd, timeout, env: { ...process.env, ...env }, maxBuffer: 32 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${command} ${args.join(' ')} failed in ${cwd}: ${error.message}\n${stdout}\n${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    }).on('error', reject);
+  });
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((entry) => {
+    const path = join(dir, entry);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+/** Bare module specifiers a compiled file loads: `require('x')`, `import('x')`. */
+function bareSpecifiers(js: string): string[] {
+  const found = new Set<string>();
+  for (const m of js.matchAll(/\b(?:require|import)\(\s*["']([^"'./][^"']*)["']\s*\)/g)) found.add(m[1]);
+  return [...found];
+}
+
+const packageNameOf = (specifier: string) =>
+  specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0];
+const isBuiltin = (specifier: string) => specifier.startsWith('node:') || builtinModules.includes(specifier);
+
+describe('the packed nestjs-datastar package', () => {
+  let scratch: string;
+  let installed: string;
+  let manifest: any;
+  let packedFiles: string[];
+  const children: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    scratch = mkdtempSync(join(tmpdir(), 'nestjs-datastar-package-'));
+    const out = await run('npm', ['pack', '--pack-destination', scratch, '--json'], LIB, 120_000);
+    const [packed] = JSON.parse(out.slice(out.indexOf('[')));
+    packedFiles = packed.files.map((f: { path: string }) => f.path);
+    installed = join(scratch, 'node_modules/nestjs-datastar');
+    mkdirSync(installed, { recursive: true });
+    await run('tar', ['-xzf', join(scratch, packed.filename), '-C', installed, '--strip-components=1'], scratch);
+    for (const name of LINKED) {
+      mkdirSync(dirname(join(scratch, 'node_modules', name)), { recursive: true });
+      symlinkSync(join(ROOT, 'node_modules', name), join(scratch, 'node_modules', name), 'dir');
+    }
+    for (const script of ['boot-star-controller.cjs', 'boot-star-controller.mjs', 'run-schematic.cjs']) {
+      copyFileSync(join(__dirname, 'fixtures', script), join(scratch, script));
+    }
+    manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
+  }, 150_000);
+
+  afterAll(() => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('ships dist, the schematics and the README, and nothing else', () => {
+    const tops = new Set(packedFiles.map((p) => p.split('/')[0]));
+    expect([...tops].sort()).toEqual(['README.md', 'dist', 'package.json', 'schematics']);
+    for (const entry of [
+      'dist/index.js', 'dist/index.d.ts', 'dist/testing/index.js', 'dist/testing/index.d.ts',
+      'schematics/collection.json', 'schematics/nest-add/index.js', 'schematics/nest-add/schema.json',
+      'schematics/star-controller/index.js', 'schematics/star-controller/schema.json',
+    ]) expect(packedFiles).toContain(entry);
+    expect(packedFiles.filter((p) => /\.spec\.|\.ts$/.test(p) && !p.endsWith('.d.ts'))).toEqual([]);
+    expect(readFileSync(join(installed, 'README.md'), 'utf8')).toContain('# nestjs-datastar');
+  });
+
+  it('declares its peers, keeps optional ones optional, and depends on nothing else', () => {
+    expect(manifest.dependencies ?? {}).toEqual({});
+    expect(manifest.devDependencies).toBeUndefined();
+    expect(manifest.peerDependencies).toMatchObject({ '@nestjs/common': '^12.0.0', '@nestjs/core': '^12.0.0' });
+    const optional = Object.keys(manifest.peerDependenciesMeta).filter((n) => manifest.peerDependenciesMeta[n].optional).sort();
+    expect(optional).toEqual(['@angular-devkit/schematics', 'class-transformer', 'class-validator', 'ioredis', 'linkedom']);
+    expect(manifest.exports['.']).toEqual({ types: './dist/index.d.ts', default: './dist/index.js' });
+    expect(manifest.exports['./testing']).toEqual({ types: './dist/testing/index.d.ts', default: './dist/testing/index.js' });
+    expect(manifest.schematics).toBe('./schematics/collection.json');
+    // Every package the compiled code loads is a declared peer (or Node's own).
+    const peers = new Set(Object.keys(manifest.peerDependencies));
+    const loaded = new Map<string, string>();
+    for (const file of filesUnder(installed).filter((f) => f.endsWith('.js'))) {
+      for (const specifier of bareSpecifiers(readFileSync(file, 'utf8'))) {
+        if (!isBuiltin(specifier)) loaded.set(packageNameOf(specifier), relative(installed, file));
+      }
+    }
+    const undeclared = [...loaded].filter(([name]) => !peers.has(name));
+    expect(undeclared).toEqual([]);
+    expect([...loaded.keys()]).toEqual(expect.arrayContaining(['@nestjs/common', '@nestjs/core', 'handlebars', 'rxjs']));
+  });
+
+  it.each([
+    ['CommonJS', 'boot-star-controller.cjs'],
+    ['ESM', 'boot-star-controller.mjs'],
+  ])('a %s app imports it, boots a StarController and answers an event over HTTP', async (_kind, script) => {
+    const result = JSON.parse(await run(process.execPath, [script], scratch, 30_000));
+    expect(result.status).toBe(200);
+    expect(result.contentType).toBe('text/event-stream');
+    const signals = script.endsWith('.mjs') ? { count: 42, from: 'esm' } : { count: 42 };
+    expect(result.events).toEqual([{ type: 'datastar-patch-signals', signals }]);
+    if (script.endsWith('.cjs')) {
+      expect(result.resolved).toBe(join(installed, 'dist/index.js'));
+      expect(result.encapsulated).toBe(true);
+    } else {
+      expect(result.exportCount).toBeGreaterThan(40);
+      expect(result.missingNamedExports).toEqual([]);
+      expect(result.missingTestingExports).toEqual([]);
+    }
+  });
+
+  describe.each<[ModuleSystem]>([['cjs'], ['esm']])('`nest add` in a fresh %s Nest 12 app', (type) => {
+    let app: string;
+    let base: string;
+
+    beforeAll(async () => {
+      app = join(scratch, `${type}-app`);
+      for (const [path, content] of Object.entries(nestNewApp(type))) {
+        mkdirSync(dirname(join(app, path)), { recursive: true });
+        writeFileSync(join(app, path), content);
+      }
+      // The testing kit's types resolve through the exports map too.
+      writeFileSync(join(app, 'src/testing-types.ts'),
+        "import { parseSse, type SseEvent } from 'nestjs-datastar/testing';\nexport const none: SseEvent[] = parseSse('');\n");
+    });
+
+    it('the schematic edits the app and adds the layout and the example', async () => {
+      const out = JSON.parse(await run(process.execPath, [join(scratch, 'run-schematic.cjs'), 'nest-add', JSON.stringify({ sourceRoot: 'src', skipInstall: true })], app, 30_000));
+      expect(out.changes.sort()).toEqual([
+        'create src/counter/counter.controller.ts',
+        'create views/counter.hbs',
+        'create views/partials/counter-history.hbs',
+        'create views/partials/layout.hbs',
+        'update package.json',
+        'update src/app.module.ts',
+        'update src/main.ts',
+      ]);
+      expect(out.log.filter((l: string) => l.startsWith('warn')).join('\n')).toContain('handlebars was added');
+      expect(readFileSync(join(app, 'src/app.module.ts'), 'utf8')).toContain("DatastarModule.forRoot({ views: 'views' })");
+    }, 40_000);
+
+    it('the app builds with tsc, starts, serves the example page and answers its event', async () => {
+      await run(process.execPath, [TSC, '-p', 'tsconfig.build.json'], app, 60_000);
+      expect(existsSync(join(app, 'dist/main.js'))).toBe(true);
+      const port = await freePort();
+      base = `http://127.0.0.1:${port}`;
+      const child = spawn(process.execPath, ['dist/main.js'], { cwd: app, env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+      children.push(child);
+      let output = '';
+      child.stdout!.on('data', (d) => (output += d));
+      child.stderr!.on('data', (d) => (output += d));
+      try {
+        let page: Response | undefined;
+        for (const started = Date.now(); !page && Date.now() - started < 20_000;) {
+          if (child.exitCode !== null) throw new Error(`the app exited: ${output}`);
+          page = await fetch(`${base}/counter`).catch(() => undefined);
+          if (!page) await new Promise((r) => setTimeout(r, 100));
+        }
+        if (!page) throw new Error(`the app did not answer: ${output}`);
+        expect(page.status).toBe(200);
+        const html = await page.text();
+        expect(html).toContain('<script type="module" src="https://cdn.jsdelivr.net/gh/starfederation/datastar@v1.0.2/bundles/datastar.js"');
+        expect(html).toContain('data-signals:tab-id=');
+        expect(html).toContain('data-signals="{&quot;count&quot;:0}"');
+        expect(html).toContain('data-on:click="@post(&quot;/ds/counter/increment&quot;)"');
+        expect(await (await fetch(`${base}/`)).text()).toBe('Hello World!');
+
+        const res = await fetch(`${base}/ds/counter/increment`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'datastar-request': 'true' },
+          body: JSON.stringify({ count: 2 }),
+        });
+        expect(res.status).toBe(200);
+        expect(res.headers.get('content-type')).toBe('text/event-stream');
+        const events = parseSse(await res.text());
+        expect(events.map((e) => e.type)).toEqual(['datastar-patch-signals', 'datastar-patch-elements']);
+        expect(events[0].patchSignals?.signals).toEqual({ count: 3 });
+        expect(events[1].patchElements).toMatchObject({ selector: '#history', mode: 'append' });
+        expect(events[1].patchElements?.elements).toMatch(/^<li>\d\d:\d\d:\d\d: the count became 3<\/li>$/);
+      } finally {
+        child.kill('SIGTERM');
+      }
+    }, 90_000);
+  });
+});
