@@ -100,7 +100,7 @@ describe.each(ADAPTERS)('pipeline (%s)', (adapter) => {
     });
 
     it('handles a pipe error too', async () => {
-      const res = await post('/ds/filtered/bad-pipe', { 'x-qty': 'many' });
+      const res = await post('/ds/filtered/bad-pipe?qty=many');
       expect(await readError(res)).toEqual({
         status: 418,
         body: { filtered: 'Validation failed (numeric string is expected)', original: 400 },
@@ -109,24 +109,28 @@ describe.each(ADAPTERS)('pipeline (%s)', (adapter) => {
     });
   });
 
-  describe('pipes on a @Headers() param (@UsePipes)', () => {
+  describe('pipes on a @Query() param (@UsePipes)', () => {
     it('ParseIntPipe turns the header into a number before the handler', async () => {
-      expect(await readSse(await post('/ds/guarded/piped', { 'x-qty': '21' }))).toEqual([
+      expect(await readSse(await post('/ds/guarded/piped?qty=21'))).toEqual([
         signalsEvent({ qty: 42, qtyType: 'number' }),
       ]);
       expect(trace).toEqual(['handler']);
     });
 
     it('a custom pipe transforms it', async () => {
-      expect(await readSse(await post('/ds/guarded/named', { 'x-name': 'ada' }))).toEqual([signalsEvent({ name: 'ADA' })]);
+      expect(await readSse(await post('/ds/guarded/named?name=ada'))).toEqual([signalsEvent({ name: 'ADA' })]);
       expect(trace).toEqual(['pipe', 'handler']);
     });
 
     it('a failing pipe -> 400, no SSE byte, handler not run', async () => {
-      const { status, body } = await readError(await post('/ds/guarded/piped', { 'x-qty': 'x' }));
+      const { status, body } = await readError(await post('/ds/guarded/piped?qty=x'));
       expect(status).toBe(400);
       expect(body.message).toBe('Validation failed (numeric string is expected)');
       expect(trace).toEqual([]);
     });
+  });
+
+  it('@Res() and @Headers() resolve without pipes, and @Res() does not hang on Fastify', async () => {
+    expect(await readSse(await post('/ds/raw/res', { 'x-name': 'ada' }))).toEqual([signalsEvent({ hasRes: true, name: 'ada' })]);
   });
 });

@@ -1,4 +1,4 @@
-import { ROUTE_ARGS_METADATA } from '@nestjs/common/internal';
+import { ROUTE_ARGS_METADATA, RouteParamtypes } from '@nestjs/common/internal';
 import type { ContextId, ExternalContextCreator } from '@nestjs/core';
 import { STATIC_CONTEXT } from '@nestjs/core/internal';
 import type { RouteParamsFactory } from '@nestjs/core/router/route-params-factory';
@@ -38,7 +38,7 @@ export function createHandlerPipeline(
   const paramsMetadata = getParamsMetadata(moduleKey, contextId, inquirerId);
   const paramsOptions = paramsMetadata ? c.contextUtils.mergeParamsMetatypes(paramsMetadata, paramtypes) : [];
   const canActivate = c.createGuardsFn(guards, instance, callback, 'http');
-  const applyPipes = c.createPipesFn(pipes, paramsOptions);
+  const applyPipes = createPipesFn(c, pipes, paramsOptions);
 
   const handler = (resolved: unknown[], ...args: unknown[]) => async () => {
     if (!applyPipes) return callback.apply(instance, args);
@@ -54,5 +54,30 @@ export function createHandlerPipeline(
       ? await c.interceptorsConsumer.intercept(interceptors, args, instance, callback, next, 'http')
       : await next();
     return c.transformToResult(result);
+  };
+}
+
+/** Route param types Nest runs pipes on (RouterExecutionContext.isPipeable); custom ones are strings. */
+const PIPEABLE = new Set<unknown>([
+  RouteParamtypes.BODY, RouteParamtypes.RAW_BODY, RouteParamtypes.QUERY, RouteParamtypes.PARAM,
+  RouteParamtypes.FILE, RouteParamtypes.FILES, RouteParamtypes.COOKIES, RouteParamtypes.SIGNED_COOKIES,
+]);
+
+/**
+ * Resolves parameters as Nest's router does: pipes (and awaiting) only for pipeable ones.
+ * ExternalContextCreator awaits every value, and Fastify's reply is a thenable that settles when
+ * the response is sent, so `@Res()` would wait for itself for ever.
+ */
+function createPipesFn(c: any, pipes: unknown[], paramsOptions: any[]) {
+  if (!paramsOptions.length) return null;
+  const params = paramsOptions.map(({ index, extractValue, type, data, metatype, pipes: own, schema }) => {
+    const pipeable = PIPEABLE.has(type) || typeof type === 'string';
+    return { index, extractValue, pipeable, metadata: { metatype, type, data, schema }, pipes: pipeable ? pipes.concat(own) : [] };
+  });
+  return async (resolved: unknown[], ...args: unknown[]) => {
+    await Promise.all(params.map(async (param) => {
+      const value = param.extractValue(...args);
+      resolved[param.index] = param.pipeable ? await c.getParamValue(value, param.metadata, param.pipes) : value;
+    }));
   };
 }
