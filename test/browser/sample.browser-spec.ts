@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { StreamRegistryService } from 'nestjs-datastar';
 import { createSampleApp } from '../../sample/src/create-app';
 import { searchFruits } from '../../sample/src/search/fruits';
 import { browserEnv, isCi, NOT_RUN_MESSAGE, warnLoudly } from './browser-env';
@@ -179,5 +180,36 @@ if (env.kind === 'no-bundle') {
       await page.screenshot({ path: '/tmp/browser-search.png', fullPage: true });
       expect(await watch.problems()).toEqual([]);
     }, 30_000);
+    it('chat: two tabs see each other live, and a reload leaves exactly one stream per tab', async () => {
+      const streams = app!.get(StreamRegistryService);
+      const other = await context.newPage(); // its own sessionStorage: another tab id
+      other.setDefaultTimeout(STEP_TIMEOUT);
+      try {
+        await open('/chat');
+        await other.goto(`${base}/chat`, { waitUntil: 'load' });
+        const online = (p: Page, n: number) =>
+          p.waitForFunction((want) => document.querySelector('#online')?.textContent === want, String(n));
+        await online(page, 2);
+        await online(other, 2);
+        expect(streams.count('chat')).toBe(2);
+
+        await page.locator('#message').fill('hello from tab A <b>');
+        await page.click('#send');
+        await other.waitForFunction(() => document.querySelector('#messages')?.textContent?.includes('hello from tab A <b>'));
+        await page.waitForFunction(() => (document.querySelector('#message') as HTMLInputElement).value === '');
+        expect(await other.locator('#messages b').count()).toBe(0); // text, not markup
+
+        await page.reload({ waitUntil: 'load' }); // same tab id: the old stream is replaced, not added
+        await online(page, 2);
+        await page.waitForFunction(() => document.querySelector('#messages')?.textContent?.includes('hello from tab A'));
+        expect(streams.count('chat')).toBe(2);
+        await page.screenshot({ path: '/tmp/browser-chat.png', fullPage: true });
+      } finally {
+        await other.close().catch(() => undefined);
+      }
+      // The closed tab's stream ends when the browser drops its connection.
+      for (let i = 0; i < 50 && streams.count('chat') !== 1; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(streams.count('chat')).toBe(1);
+    }, 40_000);
   });
 }
