@@ -61,6 +61,13 @@ describe.each(ADAPTERS)('live views under hostile input (%s)', (adapter) => {
     expect(answerProblems({ status: res.status, contentType: String(res.headers['content-type']), text: res.text })).toEqual([]);
   }
 
+  it('HEAD on the session stream: 405, no stream opened (it would never end and wedge the connection)', async () => {
+    const token = await tokenFor('/live/echo');
+    const res = await rawRequest(t.base, { method: 'HEAD', path: '/ds/_stream', headers: { 'x-live-token': token }, timeoutMs: 3000 });
+    expect(res.status).toBe(405);
+    expect(String(res.headers.allow)).toBe('GET');
+  });
+
   it('forged and tampered tokens: 401 on the stream (header and query) and on events; sessions untouched', async () => {
     const token = await tokenFor('/live/echo');
     const [version, payload, signature] = token.split('.');

@@ -49,6 +49,7 @@ export class DatastarDispatcher {
     if (!handler) throw new NotFoundException(UNKNOWN_EVENT(controller, event));
     const ctx = new DatastarContext('dispatch', req, res, controller);
     ctx.signalsLimit = this.options.signalsLimit;
+    ctx.signalsTimeout = this.options.signalsTimeout;
     await datastarStorage.run(ctx, async () => {
       const compiled = handler.wrapper.isDependencyTreeStatic()
         ? this.compileStatic(handler)

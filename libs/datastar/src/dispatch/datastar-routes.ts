@@ -1,15 +1,13 @@
-import { Inject, Injectable, Logger, MethodNotAllowedException, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { ExternalContextCreator, HttpAdapterHost } from '@nestjs/core';
-import { ExecutionContextHost } from '@nestjs/core/internal';
-import { RouterExceptionFilters } from '@nestjs/core/router/router-exception-filters';
 import { DEFAULT_DISPATCH_PATH } from '../datastar.constants';
 import { DATASTAR_MODULE_OPTIONS } from '../datastar.module-definition';
-import { INVALID_PATH } from '../datastar.messages';
 import type { DatastarModuleOptions } from '../interfaces/datastar-module-options.interface';
 import { DatastarTemplates } from '../templates/datastar-templates.service';
+import { AdapterRoutes, type RouteMethod } from './adapter-routes';
 import { DatastarDispatcher } from './datastar-dispatcher.service';
 
-const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
+const METHODS: readonly RouteMethod[] = ['get', 'post', 'put', 'patch', 'delete'];
 
 /**
  * Registers `GET|POST|PUT|PATCH|DELETE /<prefix>/<path>/:controller/:event` on the HTTP adapter.
@@ -35,37 +33,15 @@ export class DatastarRoutes implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    const container = (this.contextCreator as any).container;
-    const config = container?.applicationConfig;
-    const path = normalizePath(this.options.path ?? DEFAULT_DISPATCH_PATH);
-    const prefix = normalizePath(config?.getGlobalPrefix?.() ?? '');
-    this.basePath = `/${[prefix, path].filter(Boolean).join('/')}`;
+    const routes = new AdapterRoutes(this.adapterHost, this.contextCreator);
+    this.basePath = routes.path(this.options.path ?? DEFAULT_DISPATCH_PATH);
     this.templates.dispatchPath = this.basePath;
-    const adapter = this.adapterHost?.httpAdapter;
-    if (!adapter) return; // an application context without HTTP
-    // Errors outside any handler (404 for an unknown event) go through the global filters.
-    const exceptions = new RouterExceptionFilters(container, config, adapter).create({}, () => undefined, undefined as any);
+    if (!routes.available) return; // an application context without HTTP
     const route = `${this.basePath === '/' ? '' : this.basePath}/:controller/:event`;
-    for (const method of METHODS) {
-      (adapter as any)[method](route, (req: any, res: any, next?: unknown) => {
-        // Both platforms route HEAD to GET routes: it would run the handler, and a stream's response
-        // would never end, wedging the keep-alive connection. No Datastar client sends HEAD.
-        if (req.method === 'HEAD') {
-          (res.raw ?? res).setHeader('Allow', 'GET, POST, PUT, PATCH, DELETE');
-          return exceptions.next(new MethodNotAllowedException(), new ExecutionContextHost([req, res, next]));
-        }
-        const { controller, event } = req.params ?? {};
-        this.dispatcher.dispatch(controller, event, req, res, next).catch((error) => {
-          exceptions.next(error, new ExecutionContextHost([req, res, next]));
-        });
-      });
-    }
+    routes.add(METHODS, route, (req, res, next) => {
+      const { controller, event } = req.params ?? {};
+      return this.dispatcher.dispatch(controller, event, req, res, next);
+    });
     this.logger.log(`Mapped {${route}, GET|POST|PUT|PATCH|DELETE} Datastar dispatch`);
   }
-}
-
-function normalizePath(path: string): string {
-  const trimmed = path.replace(/^\/+|\/+$/g, '');
-  if (!/^[A-Za-z0-9_\-/.]*$/.test(trimmed)) throw new Error(INVALID_PATH(path));
-  return trimmed;
 }

@@ -9,10 +9,11 @@ export function signalsOf(req: any, key?: string): Promise<unknown> {
   const raw = req.raw ?? req;
   let pending = cache.get(raw);
   if (!pending) {
+    const ctx = datastarStorage.getStore();
     pending = readSignals(
       { method: raw.method, url: raw.originalUrl ?? raw.url, headers: raw.headers, body: req.body, stream: raw },
       // The app's limit travels with the request context: two apps in one process may differ.
-      { limit: datastarStorage.getStore()?.signalsLimit },
+      { limit: ctx?.signalsLimit, timeout: ctx?.signalsTimeout },
     ).catch((error) => {
       throw error instanceof SignalsError ? new HttpException(error.message, error.status) : new BadRequestException(String(error));
     });

@@ -24,6 +24,8 @@ export interface DatastarModuleOptions {
   clientIntegrity?: string | false;
   /** Largest accepted signals body or query, in bytes (default 1 MiB). */
   signalsLimit?: number;
+  /** Give up on a request body that stops arriving after this many ms: 408 (default 30000). */
+  signalsTimeout?: number;
   /** CSRF token transport (off by default: use your CSRF middleware or guard to check it). */
   csrf?: DatastarCsrfOptions | false;
   /** class-validator options for `@Signals()` DTOs; `errorsSignal` names the signal that carries errors. */

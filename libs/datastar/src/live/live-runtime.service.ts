@@ -301,7 +301,7 @@ export class LiveRuntime implements LiveEngine {
     try {
       return await readSignals(
         { method: raw.method, url: raw.originalUrl ?? raw.url, headers: raw.headers, body: req.body, stream: raw },
-        { limit: this.options.signalsLimit },
+        { limit: this.options.signalsLimit, timeout: this.options.signalsTimeout },
       );
     } catch (error) {
       throw error instanceof SignalsError ? new HttpException(error.message, error.status) : new BadRequestException(String(error));

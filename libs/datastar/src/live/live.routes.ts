@@ -1,9 +1,8 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { ExternalContextCreator, HttpAdapterHost } from '@nestjs/core';
-import { ExecutionContextHost } from '@nestjs/core/internal';
-import { RouterExceptionFilters } from '@nestjs/core/router/router-exception-filters';
 import { DEFAULT_DISPATCH_PATH } from '../datastar.constants';
 import { DATASTAR_MODULE_OPTIONS } from '../datastar.module-definition';
+import { AdapterRoutes } from '../dispatch/adapter-routes';
 import type { DatastarModuleOptions } from '../interfaces/datastar-module-options.interface';
 import { LiveRuntime } from './live-runtime.service';
 
@@ -25,24 +24,14 @@ export class LiveRoutes implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    const container = (this.contextCreator as any).container;
-    const config = container?.applicationConfig;
-    const prefix = trim(config?.getGlobalPrefix?.() ?? '');
-    this.runtime.globalPrefix = prefix;
-    const adapter = this.adapterHost?.httpAdapter;
-    if (!adapter) return; // an application context without HTTP
-    const exceptions = new RouterExceptionFilters(container, config, adapter).create({}, () => undefined, undefined as any);
-    const base = [prefix, trim(this.options.path ?? DEFAULT_DISPATCH_PATH)].filter(Boolean).join('/');
-    const route = (endpoint: string) => `/${base ? `${base}/` : ''}${endpoint}`;
-    const handle = (run: (req: any, res: any) => Promise<void>) => (req: any, res: any, next?: unknown) => {
-      run(req, res).catch((error) => exceptions.next(error, new ExecutionContextHost([req, res, next])));
-    };
-    adapter.get(route('_stream'), handle((req, res) => this.runtime.stream(req, res)));
-    adapter.post(route('_nav'), handle((req, res) => this.runtime.navigate(req, res)));
-    this.logger.log(`Mapped {${route('_stream')}, GET} and {${route('_nav')}, POST} live views`);
+    const routes = new AdapterRoutes(this.adapterHost, this.contextCreator);
+    this.runtime.globalPrefix = routes.globalPrefix;
+    if (!routes.available) return; // an application context without HTTP
+    const base = this.options.path ?? DEFAULT_DISPATCH_PATH;
+    const stream = routes.path(base, '_stream');
+    const nav = routes.path(base, '_nav');
+    routes.add(['get'], stream, (req, res) => this.runtime.stream(req, res));
+    routes.add(['post'], nav, (req, res) => this.runtime.navigate(req, res));
+    this.logger.log(`Mapped {${stream}, GET} and {${nav}, POST} live views`);
   }
-}
-
-function trim(path: string): string {
-  return path.replace(/^\/+|\/+$/g, '');
 }

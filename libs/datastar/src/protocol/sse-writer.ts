@@ -106,8 +106,10 @@ export class SseWriter {
     if (!res.headersSent) {
       res.statusCode = 200;
       for (const [name, value] of Object.entries(SSE_HEADERS)) res.setHeader(name, value);
-      // Connection is forbidden on HTTP/2.
-      if ((res.req?.httpVersionMajor ?? 1) < 2) res.setHeader('Connection', 'keep-alive');
+      // Connection is forbidden on HTTP/2; a client that asked to close keeps its `close`.
+      if ((res.req?.httpVersionMajor ?? 1) < 2 && !/\bclose\b/i.test(String(res.req?.headers.connection ?? ''))) {
+        res.setHeader('Connection', 'keep-alive');
+      }
       for (const [name, value] of Object.entries(this.options.headers ?? {})) res.setHeader(name, value);
       if (this.options.compression) {
         // A zlib failure leaves nothing decodable to send: drop the connection.

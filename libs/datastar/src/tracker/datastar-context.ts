@@ -12,8 +12,9 @@ export class DatastarContext {
   /** Other patches, in call order. */
   readonly queue: DatastarEvent[] = [];
   requestSignals?: Signals;
-  /** The module's `signalsLimit` (per application, not per process). */
+  /** The module's `signalsLimit` and `signalsTimeout` (per application, not per process). */
   signalsLimit?: number;
+  signalsTimeout?: number;
   writer?: SseWriter;
   /** Once the handler returned, tracker calls are flushed as they come (streams, timers). */
   live = false;
