@@ -71,6 +71,14 @@ describe('sample app', () => {
       expect(res).toPatchElements('#history-list', { mode: 'append', contains: 'is 1764' });
     });
 
+    it('a page with no errors shown gets no errors patch (exactly one merged signal patch)', async () => {
+      const res = await client.event('counter', 'increment', { count: 1, errors: {} });
+      expect(res.events.map((e) => e.type)).toEqual(['datastar-patch-signals', 'datastar-patch-elements']);
+      expect(res.events[0].patchSignals?.signals).toEqual({ count: 2 });
+      const cleared = await client.event('counter', 'increment', { count: 1, errors: { count: 'was wrong' } });
+      expect(cleared.events[0].patchSignals?.signals).toEqual({ count: 2, errors: { count: '' } });
+    });
+
     it('invalid signals: the handler does not run, the page gets an errors signal', async () => {
       const res = await client.event('counter', 'increment', { count: -1 });
       expect(res.status).toBe(200);

@@ -129,10 +129,10 @@ export class DatastarDispatcher {
       writer.close();
       return;
     }
+    // Clear the errors the page still shows (an empty `errors: {}` needs nothing).
     const previous = signals[errorsSignal];
-    if (validated && previous && typeof previous === 'object') {
-      ctx.signals[errorsSignal] = Object.fromEntries(Object.keys(previous).map((k) => [k, '']));
-    }
+    const shown = validated && previous && typeof previous === 'object' ? Object.keys(previous) : [];
+    if (shown.length) ctx.signals[errorsSignal] = Object.fromEntries(shown.map((k) => [k, '']));
     if (handler.streamScope !== undefined) this.streams.startStream(handler.streamScope);
     let result: unknown;
     try {
