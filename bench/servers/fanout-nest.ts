@@ -1,0 +1,51 @@
+// Fan-out contender "ours": a @StarController whose @OnEvent('stream') handler returns
+// pubsub.subscribe('room'); POST /bench/broadcast?seq=N publishes one small patch-signals event.
+import 'reflect-metadata';
+import { Controller, HttpCode, Module, Post, Query } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import {
+  DatastarModule, DatastarPubSub, OnEvent, patchSignals, StarController, StreamRegistryService,
+} from 'nestjs-datastar';
+import type { Server } from 'node:http';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const harness = require('../lib/harness.cjs');
+
+@StarController('room')
+class RoomController {
+  constructor(private readonly pubsub: DatastarPubSub) {}
+
+  @OnEvent('stream') // GET /ds/room/stream
+  stream() {
+    return this.pubsub.subscribe('room');
+  }
+}
+
+@Controller('bench')
+class BroadcastController {
+  constructor(private readonly pubsub: DatastarPubSub) {}
+
+  @Post('broadcast')
+  @HttpCode(200)
+  async broadcast(@Query('seq') seq: string): Promise<string> {
+    await this.pubsub.publish('room', patchSignals({ seq: Number(seq) }));
+    return 'ok';
+  }
+}
+
+@Module({
+  imports: [DatastarModule.forRoot({})],
+  controllers: [RoomController, BroadcastController],
+})
+class FanoutModule {}
+
+async function main(): Promise<void> {
+  const app = await NestFactory.create(FanoutModule, { logger: false, forceCloseConnections: true });
+  await app.listen(0, harness.HOST);
+  const streams = app.get(StreamRegistryService);
+  harness.registerProbe('streams', () => streams.count());
+  harness.setStop(() => app.close());
+  harness.ready(app.getHttpServer() as Server);
+}
+
+void main();
