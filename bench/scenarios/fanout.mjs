@@ -14,7 +14,9 @@ const CONTENDERS = [
 const KIB = 1024;
 
 async function oneRun(c, settings) {
-  const server = await startServer(c.label, c.file, [], { nodeArgs: ['--expose-gc'], env: c.env });
+  // BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the servers.
+  const extra = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
+  const server = await startServer(c.label, c.file, [], { nodeArgs: ['--expose-gc', ...extra], env: c.env });
   const mem = {};
   let openCount;
   try {

@@ -62,7 +62,6 @@ export class SseWriter {
   /** Made on demand (most writers, an event answered at once, never need one). */
   private abortController?: AbortController;
   private readonly closeHooks: Array<(reason: SseCloseReason) => void> = [];
-  private heartbeatTimer?: NodeJS.Timeout;
   private compressor?: SseCompressor;
   private lastWrite = Date.now();
   private reason?: SseCloseReason;
@@ -128,12 +127,7 @@ export class SseWriter {
       this.finish(res.writableFinished ? 'ended' : 'client-closed');
     });
     const beat = this.options.heartbeat;
-    if (beat) {
-      this.heartbeatTimer = setInterval(() => {
-        if (Date.now() - this.lastWrite >= beat) this.writeBytes(HEARTBEAT);
-      }, Math.max(10, Math.floor(beat / 2)));
-      this.heartbeatTimer.unref();
-    }
+    if (beat) heartbeats.watch(this, beat);
     return this;
   }
 
@@ -143,6 +137,11 @@ export class SseWriter {
     if (events.length === 1) return this.writeBytes(encodeOnce(events[0]));
     if (events.length === 0) return !this.closed;
     return this.writeBytes(Buffer.concat(events.map(encodeOnce)));
+  }
+
+  /** @internal Sends the heartbeat comment when nothing was written for `beat` ms. */
+  beatIfIdle(now: number, beat: number): void {
+    if (now - this.lastWrite >= beat) this.writeBytes(HEARTBEAT);
   }
 
   /** Writes already encoded bytes; the fan-out path. */
@@ -215,7 +214,7 @@ export class SseWriter {
   private finish(reason: SseCloseReason): void {
     if (this.reason) return;
     this.reason = reason;
-    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    if (this.options.heartbeat) heartbeats.unwatch(this, this.options.heartbeat);
     this.abortController?.abort(reason);
     const hooks = this.closeHooks.splice(0);
     for (const hook of hooks) hook(reason);
@@ -223,6 +222,33 @@ export class SseWriter {
 }
 
 const HEARTBEAT = Buffer.from(encodeComment() + '\n');
+
+/**
+ * One timer per heartbeat interval for all streams, not one per stream: 10,000 streams would
+ * otherwise hold 10,000 timers (about 0.3 KiB each, bench: fanout).
+ */
+const heartbeats = {
+  groups: new Map<number, { timer: NodeJS.Timeout; writers: Set<SseWriter> }>(),
+  watch(writer: SseWriter, beat: number): void {
+    let group = this.groups.get(beat);
+    if (!group) {
+      const writers = new Set<SseWriter>();
+      const timer = setInterval(() => {
+        const now = Date.now();
+        for (const w of writers) w.beatIfIdle(now, beat);
+      }, Math.max(10, Math.floor(beat / 2)));
+      timer.unref();
+      this.groups.set(beat, (group = { timer, writers }));
+    }
+    group.writers.add(writer);
+  },
+  unwatch(writer: SseWriter, beat: number): void {
+    const group = this.groups.get(beat);
+    if (!group?.writers.delete(writer) || group.writers.size) return;
+    clearInterval(group.timer);
+    this.groups.delete(beat);
+  },
+};
 
 function flushHeadersSoon(res: ServerResponse): void {
   if (!res.headersSent && !res.destroyed) res.flushHeaders();
