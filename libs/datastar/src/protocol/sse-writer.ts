@@ -108,8 +108,9 @@ export class SseWriter {
     if (!res.headersSent) {
       res.statusCode = 200;
       for (const [name, value] of Object.entries(SSE_HEADERS)) res.setHeader(name, value);
-      // Connection is forbidden on HTTP/2; a client that asked to close keeps its `close`.
-      if ((res.req?.httpVersionMajor ?? 1) < 2 && !/\bclose\b/i.test(String(res.req?.headers.connection ?? ''))) {
+      // HTTP/1.1 only: forbidden on HTTP/2, and an HTTP/1.0 client (or one that asked to close)
+      // reads until the connection closes.
+      if (res.req?.httpVersion === '1.1' && !/\bclose\b/i.test(String(res.req.headers.connection ?? ''))) {
         res.setHeader('Connection', 'keep-alive');
       }
       for (const [name, value] of Object.entries(this.options.headers ?? {})) res.setHeader(name, value);
