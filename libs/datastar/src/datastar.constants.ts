@@ -1,7 +1,6 @@
 export const STAR_CONTROLLER_METADATA = 'datastar:star-controller';
 export const ON_EVENT_METADATA = 'datastar:on-event';
 export const SIGNALS_PARAM_METADATA = 'datastar:signals-param';
-export const DATASTAR_DISPATCH_PATH = 'datastar:dispatch-path';
 
 /** Key of the Datastar view data in template locals (read by the Handlebars helpers). */
 export const DATASTAR_LOCALS = '_datastar';

@@ -32,10 +32,6 @@ export class DatastarContext {
     return { ...this.requestSignals, ...this.assigns, ...extra };
   }
 
-  hasPending(): boolean {
-    return this.queue.length > 0 || Object.keys(this.signals).length > 0;
-  }
-
   /** Flushes soon when the handler already returned (live), so late tracker calls still arrive. */
   changed(flush: (ctx: DatastarContext) => void): void {
     if (!this.live || this.flushScheduled) return;
