@@ -15,6 +15,8 @@ export interface SampleOptions {
   sdkTest?: boolean;
   /** Share streams and the chat room across processes through this Redis (REDIS_URL). */
   redisUrl?: string;
+  /** Signs what the processes tell each other through Redis (DATASTAR_REDIS_SECRET); required with redisUrl. */
+  redisSecret?: string;
   /** Datastar client script URL (DATASTAR_CLIENT_URL); default the v1.0.2 CDN build. */
   clientUrl?: string;
   /** Live-view token secret (LIVE_SECRET); without it, a random per-process one (not in production). */
@@ -32,7 +34,7 @@ export class AppModule {
         DatastarModule.forRoot({
           views: VIEWS_DIR,
           clientUrl: options.clientUrl,
-          pubsub: options.redisUrl ? { redis: { url: options.redisUrl } } : undefined,
+          pubsub: options.redisUrl ? { redis: { url: options.redisUrl, secret: options.redisSecret } } : undefined,
           live: { secret: options.liveSecret, mountTemplate: 'live-mount' },
         }),
       ],

@@ -55,7 +55,7 @@ describe.each(ADAPTERS)('DatastarCsrfBridge + a double-submit check (%s)', (adap
   });
 
   it('the token only as the csrf signal in a DELETE query passes', async () => {
-    const res = await t.fetch(`/ds/vault/save${query({ csrf: TOKEN, count: 3 })}`, {
+    const res = await t.fetch(`/ds/vault/remove${query({ csrf: TOKEN, count: 3 })}`, {
       method: 'DELETE',
       headers: { ...cookie, 'datastar-request': 'true' },
     });
@@ -69,6 +69,24 @@ describe.each(ADAPTERS)('DatastarCsrfBridge + a double-submit check (%s)', (adap
       body: JSON.stringify({ csrf: TOKEN }),
     });
     expect((await readError(res)).status).toBe(403);
+  });
+
+  it('a cross-site link (GET, no Datastar-Request) to a POST event -> 403 before the handler, no token needed', async () => {
+    const before = saves.count;
+    // The double-submit check lets GET through (a safe method): the Datastar endpoint refuses it itself.
+    const res = await t.fetch(`/ds/vault/transfer${query({ to: 'mallory', amount: 1000 })}`, { headers: cookie });
+    const { status, body } = await readError(res);
+    expect(status).toBe(403);
+    expect(body.message).toContain('Datastar-Request: true');
+    expect(saves.count).toBe(before);
+  });
+
+  it('the same GET with the header (a same-site script) -> 405 Allow: POST, the handler never runs', async () => {
+    const before = saves.count;
+    const res = await t.fetch(`/ds/vault/transfer${query({ to: 'mallory' })}`, { headers: { ...cookie, 'datastar-request': 'true' } });
+    expect((await readError(res)).status).toBe(405);
+    expect(res.headers.get('allow')).toBe('POST');
+    expect(saves.count).toBe(before);
   });
 
   // KNOWN BUG on Fastify (reported): Nest middleware runs in Fastify's onRequest hook, before the

@@ -1,5 +1,5 @@
 import { DispatchAppModule } from './fixtures/dispatch.app';
-import { ADAPTERS, json, query, readSse, startApp, type TestApp } from './fixtures/harness';
+import { ADAPTERS, ds, json, query, readSse, startApp, type TestApp } from './fixtures/harness';
 import { elementsEvent, scriptEvent, signalsEvent } from './fixtures/sse';
 
 describe.each(ADAPTERS)('dispatch (%s)', (adapter) => {
@@ -11,25 +11,24 @@ describe.each(ADAPTERS)('dispatch (%s)', (adapter) => {
 
   describe('reads signals per method', () => {
     it('GET: the datastar query parameter', async () => {
-      const res = await t.fetch(`/ds/shop/echo${query({ count: 1, nested: { a: 'x y' } })}`, {
-        headers: { 'datastar-request': 'true' },
-      });
+      const res = await t.fetch(`/ds/shop/echo-get${query({ count: 1, nested: { a: 'x y' } })}`, ds());
       expect(await readSse(res)).toEqual([signalsEvent({ seen: { method: 'GET', signals: { count: 1, nested: { a: 'x y' } } } })]);
     });
 
     it('GET without the parameter: empty signals', async () => {
-      expect(await readSse(await t.fetch('/ds/shop/echo'))).toEqual([
+      expect(await readSse(await t.fetch('/ds/shop/echo-get', ds()))).toEqual([
         signalsEvent({ seen: { method: 'GET', signals: {} } }),
       ]);
     });
 
     it('DELETE: the datastar query parameter', async () => {
-      const res = await t.fetch(`/ds/shop/echo${query({ id: 9 })}`, { method: 'DELETE' });
+      const res = await t.fetch(`/ds/shop/echo-delete${query({ id: 9 })}`, ds({ method: 'DELETE' }));
       expect(await readSse(res)).toEqual([signalsEvent({ seen: { method: 'DELETE', signals: { id: 9 } } })]);
     });
 
     it.each(['POST', 'PUT', 'PATCH'])('%s: the JSON body, answered 200 (never 201)', async (method) => {
-      const res = await t.fetch('/ds/shop/echo', json(method, { count: 2, tags: ['a', 'b'] }));
+      const event = method === 'POST' ? 'echo' : `echo-${method.toLowerCase()}`;
+      const res = await t.fetch(`/ds/shop/${event}`, json(method, { count: 2, tags: ['a', 'b'] }));
       expect(res.status).toBe(200);
       expect(await readSse(res)).toEqual([
         signalsEvent({ seen: { method, signals: { count: 2, tags: ['a', 'b'] } } }),
@@ -37,18 +36,18 @@ describe.each(ADAPTERS)('dispatch (%s)', (adapter) => {
     });
 
     it('POST with no body: empty signals', async () => {
-      const res = await t.fetch('/ds/shop/echo', { method: 'POST' });
+      const res = await t.fetch('/ds/shop/echo', ds({ method: 'POST' }));
       expect(await readSse(res)).toEqual([signalsEvent({ seen: { method: 'POST', signals: {} } })]);
     });
 
     it('POST with a text/plain JSON body (a form-less fetch)', async () => {
-      const res = await t.fetch('/ds/shop/echo', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"n":1}' });
+      const res = await t.fetch('/ds/shop/echo', ds({ method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"n":1}' }));
       expect(await readSse(res)).toEqual([signalsEvent({ seen: { method: 'POST', signals: { n: 1 } } })]);
     });
   });
 
   it('sends the SSE headers, and Connection keep-alive on HTTP/1.1', async () => {
-    const res = await t.fetch('/ds/shop/noop', { method: 'POST' });
+    const res = await t.fetch('/ds/shop/noop', ds({ method: 'POST' }));
     expect(await readSse(res)).toEqual([]);
     expect(res.headers.get('connection')).toBe('keep-alive');
   });
@@ -87,7 +86,7 @@ describe.each(ADAPTERS)('dispatch (%s)', (adapter) => {
   });
 
   it('removeSignals, executeScript, redirect and consoleLog through the tracker', async () => {
-    const res = await t.fetch(`/ds/shop/ops${query({})}`);
+    const res = await t.fetch(`/ds/shop/ops${query({})}`, ds());
     expect(await readSse(res)).toEqual([
       signalsEvent({ user: { email: null, name: null } }),
       scriptEvent('console.log(1)'),

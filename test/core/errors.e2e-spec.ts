@@ -1,5 +1,5 @@
 import { DefaultLimitAppModule, DispatchAppModule, runs } from './fixtures/dispatch.app';
-import { ADAPTERS, json, query, readError, readSse, startApp, type TestApp } from './fixtures/harness';
+import { ADAPTERS, ds, json, query, readError, readSse, startApp, type TestApp } from './fixtures/harness';
 import { signalsEvent } from './fixtures/sse';
 
 /** Bad requests are plain 4xx before any SSE byte, never a 500, never a hung request. */
@@ -11,11 +11,13 @@ describe.each(ADAPTERS)('errors (%s)', (adapter) => {
   afterAll(() => t.close());
 
   let before: number;
+  /** Runs of the echo handlers (one per method). */
+  const echoRuns = () => Object.entries(runs).filter(([name]) => name.startsWith('echo')).reduce((n, [, c]) => n + c, 0);
   beforeEach(() => {
-    before = runs.echo ?? 0;
+    before = echoRuns();
   });
   /** The handler must not have run for a rejected request. */
-  const expectNotRun = () => expect(runs.echo ?? 0).toBe(before);
+  const expectNotRun = () => expect(echoRuns()).toBe(before);
 
   it('unknown controller -> 404 with a message naming what to check', async () => {
     const { status, body } = await readError(await t.fetch('/ds/nope/echo', json('POST', {})));
@@ -26,23 +28,23 @@ describe.each(ADAPTERS)('errors (%s)', (adapter) => {
   });
 
   it('unknown event -> 404', async () => {
-    const { status } = await readError(await t.fetch(`/ds/shop/nope${query({})}`));
+    const { status } = await readError(await t.fetch(`/ds/shop/nope${query({})}`, ds()));
     expect(status).toBe(404);
   });
 
   it('a Nest method on the controller that is no @OnEvent() -> 404', async () => {
     // `constructor` and prototype members must not be reachable as events.
     for (const event of ['constructor', 'toString', '__proto__']) {
-      const { status } = await readError(await t.fetch(`/ds/shop/${event}`, { method: 'POST' }));
+      const { status } = await readError(await t.fetch(`/ds/shop/${event}`, ds({ method: 'POST' })));
       expect(status).toBe(404);
     }
   });
 
   it.each([
     ['POST body', () => t.fetch('/ds/shop/echo', json('POST', '{"count":'))],
-    ['PUT body', () => t.fetch('/ds/shop/echo', json('PUT', '{bad'))],
-    ['GET query', () => t.fetch('/ds/shop/echo?datastar=%7Bbad')],
-    ['DELETE query', () => t.fetch('/ds/shop/echo?datastar=%7B%22a%22%3A', { method: 'DELETE' })],
+    ['PUT body', () => t.fetch('/ds/shop/echo-put', json('PUT', '{bad'))],
+    ['GET query', () => t.fetch('/ds/shop/echo-get?datastar=%7Bbad', ds())],
+    ['DELETE query', () => t.fetch('/ds/shop/echo-delete?datastar=%7B%22a%22%3A', ds({ method: 'DELETE' }))],
   ])('malformed JSON in the %s -> 400', async (_where, send) => {
     const { status } = await readError(await send());
     expect(status).toBe(400);
@@ -56,7 +58,7 @@ describe.each(ADAPTERS)('errors (%s)', (adapter) => {
   });
 
   it.each([['[1]'], ['null'], ['"x"']])('non-object JSON query %s -> 400', async (value) => {
-    const { status, body } = await readError(await t.fetch(`/ds/shop/echo?datastar=${encodeURIComponent(value)}`));
+    const { status, body } = await readError(await t.fetch(`/ds/shop/echo-get?datastar=${encodeURIComponent(value)}`, ds()));
     expect(status).toBe(400);
     expect(body.message).toBe('Signals must be a JSON object, e.g. {"count":1}.');
     expectNotRun();
@@ -72,7 +74,7 @@ describe.each(ADAPTERS)('errors (%s)', (adapter) => {
   });
 
   it('a query over signalsLimit -> 413', async () => {
-    const { status } = await readError(await t.fetch(`/ds/shop/echo${query(big)}`));
+    const { status } = await readError(await t.fetch(`/ds/shop/echo-get${query(big)}`, ds()));
     expect(status).toBe(413);
     expectNotRun();
   });
@@ -86,12 +88,12 @@ describe.each(ADAPTERS)('errors (%s)', (adapter) => {
         controller.close();
       },
     });
-    const res = await t.fetch('/ds/shop/echo', {
+    const res = await t.fetch('/ds/shop/echo', ds({
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: stream,
       duplex: 'half',
-    } as RequestInit);
+    } as RequestInit));
     const { status } = await readError(res);
     expect(status).toBe(413);
     expectNotRun();
@@ -105,7 +107,7 @@ describe.each(ADAPTERS)('errors (%s)', (adapter) => {
   });
 
   it.each(['application/xml', 'image/png', 'application/octet-stream'])('content-type %s -> 415', async (type) => {
-    const res = await t.fetch('/ds/shop/echo', { method: 'POST', headers: { 'content-type': type }, body: '<a/>' });
+    const res = await t.fetch('/ds/shop/echo', ds({ method: 'POST', headers: { 'content-type': type }, body: '<a/>' }));
     const { status } = await readError(res);
     expect(status).toBe(415);
     expectNotRun();
@@ -120,7 +122,7 @@ describe.each(ADAPTERS)('errors (%s)', (adapter) => {
     });
 
     it('in the GET query: the keys are dropped before the handler sees the signals', async () => {
-      const res = await t.fetch(`/ds/shop/proto?datastar=${encodeURIComponent(hostile)}`);
+      const res = await t.fetch(`/ds/shop/proto-get?datastar=${encodeURIComponent(hostile)}`, ds());
       expect(await readSse(res)).toEqual([
         signalsEvent({ report: { keys: ['nested', 'fine'], plainPrototype: true, nestedKeys: ['ok'] } }),
       ]);
@@ -139,7 +141,7 @@ describe.each(ADAPTERS)('errors (%s)', (adapter) => {
     });
 
     it('in a text/plain body read by Datastar itself', async () => {
-      const res = await t.fetch('/ds/shop/proto', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: hostile });
+      const res = await t.fetch('/ds/shop/proto', ds({ method: 'POST', headers: { 'content-type': 'text/plain' }, body: hostile }));
       expect(await readSse(res)).toEqual([
         signalsEvent({ report: { keys: ['nested', 'fine'], plainPrototype: true, nestedKeys: ['ok'] } }),
       ]);
@@ -151,13 +153,13 @@ describe.each(ADAPTERS)('errors (%s)', (adapter) => {
       ['/ds/shop/echo', json('POST', '{')],
       ['/ds/shop/echo', json('POST', '[]')],
       ['/ds/shop/echo', json('POST', JSON.stringify(big))],
-      ['/ds/shop/echo', { method: 'POST', headers: { 'content-type': 'application/xml' }, body: 'x' }],
-      ['/ds/shop/echo?datastar=%E0%A4%A', {}],
-      ['/ds/shop/echo?datastar=%7B%22a%22%3A1%7D&datastar=2', {}],
-      ['/ds/shop/echo', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: Buffer.from([0x7b, 0xff, 0x7d]) }],
-      ['/ds/shop/echo', json('PATCH', '{"a":' + '['.repeat(200) + ']'.repeat(200) + '}')],
-      ['/ds/%E0%A4%A/echo', {}],
-      ['/ds/shop', {}],
+      ['/ds/shop/echo', ds({ method: 'POST', headers: { 'content-type': 'application/xml' }, body: 'x' })],
+      ['/ds/shop/echo-get?datastar=%E0%A4%A', ds()],
+      ['/ds/shop/echo-get?datastar=%7B%22a%22%3A1%7D&datastar=2', ds()],
+      ['/ds/shop/echo', ds({ method: 'POST', headers: { 'content-type': 'text/plain' }, body: Buffer.from([0x7b, 0xff, 0x7d]) })],
+      ['/ds/shop/echo-patch', json('PATCH', '{"a":' + '['.repeat(200) + ']'.repeat(200) + '}')],
+      ['/ds/%E0%A4%A/echo', ds()],
+      ['/ds/shop', ds()],
     ];
     for (const [path, init] of attempts) {
       const res = await t.fetch(path, init);

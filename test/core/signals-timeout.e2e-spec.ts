@@ -48,7 +48,7 @@ describe('signalsTimeout: a body that stops arriving', () => {
 
   it('answers 408 after signalsTimeout ms, not an SSE stream and not a hang', async () => {
     const started = Date.now();
-    const answer = await stalledPost(port, '/ds/slow/post', 'Connection: close\r\n');
+    const answer = await stalledPost(port, '/ds/slow/post', 'Datastar-Request: true\r\nConnection: close\r\n');
     expect(answer).toMatch(/^HTTP\/1\.1 408 /);
     expect(answer).not.toContain('text/event-stream');
     expect(Date.now() - started).toBeGreaterThanOrEqual(180);

@@ -1,5 +1,5 @@
 import { handled, ValidationAppModule } from './fixtures/validation.app';
-import { ADAPTERS, json, query, readSse, startApp, type TestApp } from './fixtures/harness';
+import { ADAPTERS, ds, json, query, readSse, startApp, type TestApp } from './fixtures/harness';
 import { signalsEvent } from './fixtures/sse';
 
 /** `@Signals()` DTOs are validated before the handler; errors go to the page as an `errors` signal. */
@@ -34,7 +34,7 @@ describe.each(ADAPTERS)('@Signals() (%s)', (adapter) => {
 
   it('invalid GET query signals are validated the same way', async () => {
     const before = handled.order;
-    expect(await readSse(await t.fetch(`/ds/orders/place${query({ ...valid, name: 'B' })}`))).toEqual([
+    expect(await readSse(await t.fetch(`/ds/orders/place-get${query({ ...valid, name: 'B' })}`, ds()))).toEqual([
       signalsEvent({ errors: { name: 'name is too short' } }),
     ]);
     expect(handled.order).toBe(before);

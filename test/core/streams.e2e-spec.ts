@@ -1,6 +1,6 @@
 import { patchSignals } from 'nestjs-datastar';
 import { control, liveModule } from './fixtures/streams.app';
-import { ADAPTERS, eventually, json, readSse, startApp, type TestApp } from './fixtures/harness';
+import { ADAPTERS, ds, eventually, json, readSse, startApp, type TestApp } from './fixtures/harness';
 import { elementsEvent, scriptEvent, signalsEvent, SseReader } from './fixtures/sse';
 
 /** A handler returning an Observable or an async iterable keeps the response open. */
@@ -65,7 +65,7 @@ describe.each(ADAPTERS)('streams (%s)', (adapter) => {
   it('a client abort mid-stream unsubscribes the Observable (finalize runs)', async () => {
     const before = control.finalized;
     const abort = new AbortController();
-    const res = await fetch(`${t.base}/ds/live/endless`, { method: 'POST', signal: abort.signal });
+    const res = await fetch(`${t.base}/ds/live/endless`, ds({ method: 'POST', signal: abort.signal }));
     const reader = new SseReader(res);
     expect(await reader.take(2)).toEqual([signalsEvent({ i: 0 }), signalsEvent({ i: 1 })]);
     expect(control.finalized).toBe(before);
@@ -76,7 +76,7 @@ describe.each(ADAPTERS)('streams (%s)', (adapter) => {
   it('a client abort mid-stream returns the async generator (its finally runs, no more steps)', async () => {
     const before = control.generatorFinally;
     const abort = new AbortController();
-    const res = await fetch(`${t.base}/ds/live/endless-generator`, { method: 'POST', signal: abort.signal });
+    const res = await fetch(`${t.base}/ds/live/endless-generator`, ds({ method: 'POST', signal: abort.signal }));
     const reader = new SseReader(res);
     expect(await reader.take(2)).toEqual([signalsEvent({ i: 0 }), signalsEvent({ i: 1 })]);
     abort.abort();

@@ -1,6 +1,6 @@
 import { DatastarPubSub, LiveSessionsService, patchElements } from 'nestjs-datastar';
 import {
-  eventually, openLive, postEvent, readLivePage, sidOf, sleep, SseReader, startApp, type LiveTestApp,
+  eventually, openLive, postEvent, readLivePage, sidOf, sleep, SseReader, startApp, type LiveTestApp, streamHeaders,
 } from './fixtures/http';
 import { LiveAppModule, probe } from './fixtures/live.app';
 
@@ -8,7 +8,8 @@ describe('live session lifecycle', () => {
   let t: LiveTestApp;
   let sessions: LiveSessionsService;
   beforeAll(async () => {
-    t = await startApp(LiveAppModule.register({ idleTimeoutMs: 300, graceMs: 250 }));
+    // One test client opens 1,000 pages: above the default cap of sessions waiting per client.
+    t = await startApp(LiveAppModule.register({ idleTimeoutMs: 300, graceMs: 250, maxPendingPerClient: 2000 }));
     sessions = t.app.get(LiveSessionsService);
   });
   afterAll(() => t.close());
@@ -57,7 +58,7 @@ describe('live session lifecycle', () => {
     await eventually(() => sessions.get(sid)?.state === 'disconnected');
     // Meanwhile an event is answered in its own response.
     expect((await postEvent(t, '/live/counter', 'increment', page.token, {})).status).toBe(200);
-    const again = new SseReader(await fetch(`${t.base}/ds/_stream`, { headers: { 'x-live-token': page.token } }));
+    const again = new SseReader(await fetch(`${t.base}/ds/_stream`, { headers: streamHeaders(page.token) }));
     const [signals, root] = [await again.next(), await again.next()];
     expect(signals!.signals).toEqual({ count: 2, profile: { name: 'ann', tags: ['a'] }, _lv: page.token });
     expect(root!.get('selector')).toBe('#ds-live-root');
@@ -70,7 +71,7 @@ describe('live session lifecycle', () => {
 
   it('a second stream for the session replaces the first', async () => {
     const { page, reader, sid } = await openLive(t, '/live/counter');
-    const second = new SseReader(await fetch(`${t.base}/ds/_stream`, { headers: { 'x-live-token': page.token } }));
+    const second = new SseReader(await fetch(`${t.base}/ds/_stream`, { headers: streamHeaders(page.token) }));
     expect(await reader.ended()).toBe(true);
     await postEvent(t, '/live/counter', 'increment', page.token, {});
     // The newer stream starts with the whole state, then the increment.

@@ -1,6 +1,6 @@
 import { LiveSessionsService, LiveTokens } from 'nestjs-datastar';
 import {
-  eventually, openLive, postEvent, readLivePage, sidOf, sleep, startApp, type LiveTestApp,
+  eventually, openLive, postEvent, readLivePage, sidOf, sleep, startApp, type LiveTestApp, streamHeaders,
 } from './fixtures/http';
 import { LiveAppModule, probe } from './fixtures/live.app';
 
@@ -14,7 +14,7 @@ async function expect401(res: Response): Promise<void> {
 }
 
 const stream = (t: LiveTestApp, token?: string, query = '') =>
-  t.fetch(`/ds/_stream${query}`, { headers: token === undefined ? {} : { 'x-live-token': token } });
+  t.fetch(`/ds/_stream${query}`, { headers: token === undefined ? { 'datastar-request': 'true' } : streamHeaders(token) });
 
 describe('live tokens over HTTP', () => {
   let t: LiveTestApp;
@@ -76,9 +76,12 @@ describe('live tokens over HTTP', () => {
     await expect401(await postEvent(t, '/live/counter', 'increment', p.token));
   });
 
-  it('the stream also takes the token as ?token=', async () => {
+  it('the stream does not take the token from the URL (?token= ends up in access logs): 401, the session still waits', async () => {
     const { token } = await page();
-    const res = await stream(t, undefined, `?token=${encodeURIComponent(token)}`);
+    await expect401(await stream(t, undefined, `?token=${encodeURIComponent(token)}`));
+    expect(sessions.get(sidOf(token))?.state).toBe('pending');
+    // The header the page's data-init sends still opens it.
+    const res = await stream(t, token);
     expect(res.status).toBe(200);
     await eventually(() => sessions.get(sidOf(token))?.connected === true);
     await res.body!.cancel();
@@ -87,7 +90,7 @@ describe('live tokens over HTTP', () => {
   it('events do not take the token from the query (only the header the page sends)', async () => {
     const { token } = await page();
     const res = await t.fetch(`/live/counter/_event/increment?token=${encodeURIComponent(token)}`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}',
+      method: 'POST', headers: { 'content-type': 'application/json', 'datastar-request': 'true' }, body: '{}',
     });
     await expect401(res);
   });
@@ -107,7 +110,7 @@ describe('expired live tokens', () => {
       const expiry = (token: string) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).exp as number;
       await sleep(Math.max(0, expiry(page.token) - Date.now() + 20));
       // The page-load tokens are dead now...
-      await expect401(await t.fetch('/ds/_stream', { headers: { 'x-live-token': idle.token } }));
+      await expect401(await t.fetch('/ds/_stream', { headers: streamHeaders(idle.token) }));
       await expect401(await postEvent(t, '/live/counter', 'increment', page.token));
       // ...the refreshed one still works.
       expect((await postEvent(t, '/live/counter', 'increment', fresh, {})).status).toBe(204);

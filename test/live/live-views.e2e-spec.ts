@@ -2,6 +2,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { LiveSessionsService } from 'nestjs-datastar';
 import {
   eventually, openLive, parseEvents, postEvent, postNav, readLivePage, sidOf, sleep, SseReader, startApp, type LiveTestApp, type Sse,
+  streamHeaders,
 } from './fixtures/http';
 import { LiveAppModule, probe } from './fixtures/live.app';
 
@@ -94,7 +95,7 @@ describe.each(ADAPTERS)('live views (%s)', (_name, adapter) => {
     const events = parseEvents(await answer.text());
     expect(events.map((e) => e.lines)).toEqual([['signals {"count":1}']]);
     // ...and the stream opened later starts from there (nothing replayed).
-    const stream = await fetch(`${t.base}/ds/_stream`, { headers: { 'x-live-token': page.token } });
+    const stream = await fetch(`${t.base}/ds/_stream`, { headers: streamHeaders(page.token) });
     expect(stream.status).toBe(200);
     await postEvent(t, '/live/counter', 'increment', page.token, {});
     const reader = new SseReader(stream);
@@ -149,7 +150,7 @@ describe.each(ADAPTERS)('live views (%s)', (_name, adapter) => {
     expect(events[0].signals).toEqual({ total: 15 });
     expect(events[1].get('elements')).toBe('<p id="sl">15</p>');
     // The stream refuses a stateless token: there is no session behind it.
-    expect((await t.fetch('/ds/_stream', { headers: { 'x-live-token': page.token } })).status).toBe(401);
+    expect((await t.fetch('/ds/_stream', { headers: streamHeaders(page.token) })).status).toBe(401);
   });
 
   it('a session ends when its view asks (ctx.terminate), and its token then gets 401', async () => {
@@ -196,20 +197,31 @@ describe.each(ADAPTERS)('live views (%s)', (_name, adapter) => {
 });
 
 describe('live views in production', () => {
-  it('hide error details from the browser, and refuse to boot without a secret', async () => {
-    const t = await startApp(LiveAppModule.register({}, { production: true }));
+  it('hide error details from the browser unless exposeErrors, and refuse to boot without a secret', async () => {
+    const t = await startApp(LiveAppModule.register({}, { exposeErrors: false }));
     try {
       const { page, reader } = await openLive(t, '/live/counter');
       await postEvent(t, '/live/counter', 'boom', page.token, {});
       await postEvent(t, '/live/counter', 'increment', page.token, {});
-      // No console.error event: the next event is the increment's patch.
+      // A generic console.error with an error id, no details; then the increment's patch.
+      const hidden = consoleArgs((await reader.next())!);
+      expect(hidden?.level).toBe('error');
+      const id = /\(error ([0-9a-f]{8}):/.exec(String(hidden?.args[0]))?.[1];
+      expect(id).toBeDefined();
+      expect(String(hidden?.args[0])).not.toContain('kaboom');
       expect((await reader.next())!.lines).toEqual(['signals {"count":1}']);
-      expect(t.logger.errors().some((l) => l.includes('kaboom'))).toBe(true);
+      expect(t.logger.errors().some((l) => l.includes('kaboom') && l.includes(`[error ${id}]`))).toBe(true);
       await reader.cancel();
     } finally {
       await t.close();
     }
-    await expect(startApp(LiveAppModule.register({ secret: undefined }, { production: true }))).rejects.toThrow(/need a token secret in production/);
+    const env = process.env.NODE_ENV;
+    process.env.NODE_ENV = 'production';
+    try {
+      await expect(startApp(LiveAppModule.register({ secret: undefined }))).rejects.toThrow(/need a token secret in production/);
+    } finally {
+      process.env.NODE_ENV = env;
+    }
     await expect(startApp(LiveAppModule.register({ secret: 'short' }))).rejects.toThrow(/at least 32 random characters/);
   });
 

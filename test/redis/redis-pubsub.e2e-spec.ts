@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import type { Subscription } from 'rxjs';
 import type { MessageEventLike } from '../../libs/datastar/src/protocol/encoder';
 import { RedisPubSub } from '../../libs/datastar/src/pubsub/redis-pubsub';
+import { RedisSigner } from '../../libs/datastar/src/pubsub/redis-signer';
 import { RedisTabClaims, type Claim } from '../../libs/datastar/src/streams/tab-claims';
 import { RedisServer, requireRedisServer } from './redis-server';
 
@@ -11,6 +12,10 @@ const binary = requireRedisServer();
 const describeRedis = binary ? describe : describe.skip;
 
 const event = (data: string): MessageEventLike => ({ type: 'datastar-patch-elements', data });
+/** The app's signing secret: every instance of one app shares it. */
+const SECRET = 'test-secret-'.padEnd(40, 'x');
+/** Signs as an instance of the app would (what a process that knows the secret sends). */
+const signer = new RedisSigner(SECRET, new Logger('test'));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls until `check` holds; fails with what it was waiting for, never hangs. */
@@ -39,8 +44,8 @@ describeRedis('Redis fan-out and tab claims (real redis-server)', () => {
   const subscriptions: Subscription[] = [];
   const logs: Record<'log' | 'warn' | 'error' | 'debug', jest.SpyInstance> = {} as never;
 
-  const pubsub = () => track(new RedisPubSub({ url: server.url, keyPrefix: prefix }));
-  const claims = () => track(new RedisTabClaims({ url: server.url, keyPrefix: prefix }));
+  const pubsub = () => track(new RedisPubSub({ url: server.url, keyPrefix: prefix, secret: SECRET }));
+  const claims = () => track(new RedisTabClaims({ url: server.url, keyPrefix: prefix, secret: SECRET }));
   function track<T extends { close(): Promise<void> }>(instance: T): T {
     opened.push(instance);
     return instance;
@@ -205,8 +210,10 @@ describeRedis('Redis fan-out and tab claims (real redis-server)', () => {
     const t1 = claims();
     await waitForSubscribers(`${prefix}tab-claims:takeover`, 1);
     const channel = `${prefix}tab-claims:takeover`;
+    const announcement = (generation: number, tabId: string) =>
+      signer.sign(channel, `${generation} ${JSON.stringify(['chat', tabId, ''])}`);
     const announce = (generation: number, tabId: string) =>
-      redisCommand((r) => r.publish(channel, `${generation} ${JSON.stringify(['chat', tabId])}`));
+      redisCommand((r) => r.publish(channel, announcement(generation, tabId)));
 
     // A stale announcement (older than the holder's generation) arriving late is ignored.
     await redisCommand((r) => r.incrby(`${prefix}tab-claims:generation`, 10));
@@ -224,7 +231,7 @@ describeRedis('Redis fan-out and tab claims (real redis-server)', () => {
     const pending = jest.fn();
     const early = t1.claim('chat', 'tab-2', pending);
     (t1 as unknown as { receive(c: string, m: string): void })
-      .receive(channel, `${Number.MAX_SAFE_INTEGER} ${JSON.stringify(['chat', 'tab-2'])}`);
+      .receive(channel, announcement(Number.MAX_SAFE_INTEGER, 'tab-2'));
     expect(pending).not.toHaveBeenCalled();
     await waitFor('the pending claim to lose once its generation arrives', () => pending.mock.calls.length === 1);
     expect(early.live).toBe(false);
@@ -300,9 +307,9 @@ describeRedis('Redis fan-out and tab claims (real redis-server)', () => {
     const publisher = new Redis(server.url);
     const subscriber = publisher.duplicate();
     try {
-      expect(() => new RedisPubSub({ publisher })).toThrow(/both `publisher` and `subscriber`/);
-      expect(() => new RedisPubSub({ publisher, subscriber: publisher })).toThrow(/duplicate\(\)/);
-      const given = new RedisPubSub({ publisher, subscriber, keyPrefix: prefix });
+      expect(() => new RedisPubSub({ publisher, secret: SECRET })).toThrow(/both `publisher` and `subscriber`/);
+      expect(() => new RedisPubSub({ publisher, subscriber: publisher, secret: SECRET })).toThrow(/duplicate\(\)/);
+      const given = new RedisPubSub({ publisher, subscriber, keyPrefix: prefix, secret: SECRET });
       const other = pubsub();
       const atGiven = collect(given, 'room');
       await waitForSubscribers(`${prefix}topic:room`, 1);
@@ -330,5 +337,59 @@ describeRedis('Redis fan-out and tab claims (real redis-server)', () => {
     await waitFor('both connections to be gone', async () => (await clients()) === 0);
     await expect(a.publish('room', event('late'))).resolves.toBeUndefined();
     expect(atA).toEqual([]);
+  });
+  describe('signed messages', () => {
+    it('a raw PUBLISH without the secret reaches no subscriber and is counted; a signed one from another process does', async () => {
+      const a = pubsub();
+      const other = pubsub();
+      const atA = collect(a, 'room');
+      const channel = `${prefix}topic:room`;
+      await waitForSubscribers(channel, 1);
+      const payload = JSON.stringify([event('<img src=x onerror=alert(1)>')]);
+      const wrongKey = new RedisSigner('another-apps-secret'.padEnd(40, 'y'), new Logger('test'));
+      const forged = [
+        `someone ${payload}`, // the old, unsigned format
+        payload,
+        `${'A'.repeat(43)}.${Date.now().toString(36)} someone ${payload}`, // a made-up MAC
+        wrongKey.sign(channel, `someone ${payload}`), // signed with another secret
+        signer.sign(`${prefix}topic:elsewhere`, `someone ${payload}`), // signed for another channel
+        signer.sign(channel, `someone ${payload}`, Date.now() - 5 * 60_000), // a replay, 5 minutes old
+      ];
+      for (const message of forged) await redisCommand((r) => r.publish(channel, message));
+      await other.publish('room', event('signed'));
+      await waitFor('the signed message', () => atA.length > 0);
+      await sleep(50);
+      expect(atA.map((e) => e.data)).toEqual(['signed']);
+      expect(a.rejectedCount).toBe(forged.length);
+      expect(other.rejectedCount).toBe(0);
+      // Logged, but at most once per 10 s however many arrive.
+      const warnings = logs.warn.mock.calls.map((call) => String(call[0])).filter((m) => m.includes('signature'));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/Dropped 1 Redis message\(s\).*Redis ACLs/);
+    });
+
+    it('a forged takeover announcement ends no claim and is counted; a signed one does', async () => {
+      const t1 = claims();
+      const channel = `${prefix}tab-claims:takeover`;
+      await waitForSubscribers(channel, 1);
+      const onTakeover = jest.fn();
+      const held = t1.claim('chat', 'tab-1', onTakeover, 'owner-1');
+      await waitFor('a generation', () => (held as unknown as { generation?: number }).generation !== undefined);
+      const body = `${Number.MAX_SAFE_INTEGER} ${JSON.stringify(['chat', 'tab-1', 'owner-1'])}`;
+      await redisCommand((r) => r.publish(channel, body));
+      await redisCommand((r) => r.publish(channel, `${'B'.repeat(43)}.${Date.now().toString(36)} ${body}`));
+      await waitFor('both to be refused', () => t1.rejectedCount === 2);
+      expect(onTakeover).not.toHaveBeenCalled();
+      expect(held.live).toBe(true);
+      await redisCommand((r) => r.publish(channel, signer.sign(channel, body)));
+      await waitFor('the signed takeover', () => onTakeover.mock.calls.length === 1);
+      expect(t1.rejectedCount).toBe(2);
+    });
+
+    it('refuses to start without a secret, or with a short one, saying what to set', () => {
+      expect(() => new RedisPubSub({ url: server.url })).toThrow(/needs a secret.*pubsub: \{ redis: \{ url, secret: process\.env\.DATASTAR_REDIS_SECRET/);
+      expect(() => new RedisTabClaims({ url: server.url })).toThrow(/needs a secret/);
+      expect(() => new RedisPubSub({ url: server.url, secret: 'short' })).toThrow(/5 characters long: use at least 32/);
+    });
   });
 });

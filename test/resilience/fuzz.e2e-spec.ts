@@ -7,8 +7,8 @@
 import { StreamRegistryService } from 'nestjs-datastar';
 import { parseSse } from 'nestjs-datastar/testing';
 import { ADAPTERS, startApp, type TestApp } from '../core/fixtures/harness';
-import { Fuzzer, type FuzzCase } from './fixtures/fuzz';
-import { ALL_EVENT_COUNT, hostileModule } from './fixtures/hostile.app';
+import { FUZZ_LIMITS, Fuzzer, type FuzzCase } from './fixtures/fuzz';
+import { ALL_EVENT_COUNT, hostileModule, seen } from './fixtures/hostile.app';
 import { answerProblems, expectUnpolluted, prototypeSnapshot, runRedirect, scriptsOf } from './fixtures/invariants';
 import { watchProcess } from './fixtures/process-watch';
 import { rawRequest, type RawResponse } from './fixtures/raw-http';
@@ -65,7 +65,7 @@ describe.each(ADAPTERS)('fuzz (%s)', (adapter) => {
   let t: TestApp;
   const watch = watchProcess();
   beforeAll(async () => {
-    t = await startApp(hostileModule(), adapter);
+    t = await startApp(hostileModule({ signalsLimits: FUZZ_LIMITS }), adapter);
   });
   afterAll(async () => {
     await t.close();
@@ -91,6 +91,8 @@ describe.each(ADAPTERS)('fuzz (%s)', (adapter) => {
     console.log(`fuzz ${adapter}: ${CASES} cases (${clean} well-formed) in ${elapsed} ms; statuses ${JSON.stringify(statuses)}`);
 
     expect(failures.slice(0, 20)).toEqual([]);
+    // No prototype key reached a handler, whatever the body kind (JSON, text, form, query).
+    expect(seen.prototypeKeys.slice(0, 10)).toEqual([]);
     // The handlers logged only their own refusals (bad redirect URLs, bad removeSignals paths).
     expect(t.logger.errors().filter((line) => !/^echo\/(redirect|remove) failed: /.test(line))).toEqual([]);
     // Every stream ended; the app still serves a normal request.

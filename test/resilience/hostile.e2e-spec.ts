@@ -156,17 +156,17 @@ describe.each(ADAPTERS)('hostile input (%s)', (adapter: AdapterName) => {
     });
   });
 
-  describe('deep nesting -> 400 (the limit is 64 levels)', () => {
-    it.each([65, 500, 2000])('%i levels in a JSON body, a chunked body, a text/plain body, a query and a page query', async (depth) => {
+  describe('deep nesting -> 413 naming signalsLimits.depth (default 32 levels)', () => {
+    it.each([33, 500, 2000])('%i levels in a JSON body, a chunked body, a text/plain body, a query and a page query', async (depth) => {
       const text = deep(depth);
-      await expectRejected({ method: 'POST', path: '/ds/echo/all', headers: JSON_TYPE, body: text }, 400);
-      await expectRejected({ method: 'POST', path: '/ds/echo/all', headers: JSON_TYPE, parts: [text.slice(0, 9), text.slice(9)] }, 400);
-      await expectRejected({ method: 'POST', path: '/ds/echo/all', headers: { 'content-type': 'text/plain' }, body: text }, 400);
-      await expectRejected({ path: `/ds/echo/stream${q(text)}` }, 400);
-      await expectRejected({ path: `/echo/page${q(text)}` }, 400);
+      await expectRejected({ method: 'POST', path: '/ds/echo/all', headers: JSON_TYPE, body: text }, 413);
+      await expectRejected({ method: 'POST', path: '/ds/echo/all', headers: JSON_TYPE, parts: [text.slice(0, 9), text.slice(9)] }, 413);
+      await expectRejected({ method: 'POST', path: '/ds/echo/all', headers: { 'content-type': 'text/plain' }, body: text }, 413);
+      await expectRejected({ path: `/ds/echo/stream${q(text)}` }, 413);
+      await expectRejected({ path: `/echo/page${q(text)}` }, 413);
     });
-    it('64 levels are accepted', async () => {
-      const res = await send({ method: 'POST', path: '/ds/echo/all', headers: JSON_TYPE, body: deep(64) });
+    it('32 levels are accepted', async () => {
+      const res = await send({ method: 'POST', path: '/ds/echo/all', headers: JSON_TYPE, body: deep(32) });
       expect(res.status).toBe(200);
       expect(sseProblems(res.text, { events: ALL_EVENT_COUNT })).toEqual([]);
     });

@@ -48,7 +48,7 @@ describeRedis('Redis restart mid-broadcast (real redis-server)', () => {
 
   beforeAll(async () => {
     redis = await RedisServer.start(binary!);
-    const pubsub = { redis: { url: redis.url, keyPrefix: `resilience-${process.pid}:` } };
+    const pubsub = { redis: { url: redis.url, keyPrefix: `resilience-${process.pid}:`, secret: 'resilience-test-secret-'.padEnd(40, 'x') } };
     a = await startApp(hostileModule({ pubsub }), 'express');
     b = await startApp(hostileModule({ pubsub }), 'fastify');
   });

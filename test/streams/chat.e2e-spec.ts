@@ -1,4 +1,5 @@
-import { ROOM } from '../../sample/src/chat/chat-room.service';
+import { Agent, request } from 'node:http';
+import { ChatRoom, PRESENCE_MS, ROOM } from '../../sample/src/chat/chat-room.service';
 import { appendsMessage, lastOnline, onlineValues, roomCount, startSample, type SampleInstance } from './fixtures/sample';
 import { eventually, sleep, type SseStream } from './fixtures/sse-client';
 
@@ -52,8 +53,56 @@ describe('sample /chat (one process)', () => {
       expect(li).not.toContain('<b>');
       expect(li).not.toContain('<admin>');
     }
-    // A reload shows it: the room keeps recent history for new pages.
+    // A reload shows it: the room keeps recent history for new pages...
     expect(await (await fetch(`${sample.base}/chat`)).text()).toContain(escaped);
+    // ...as text, rendered (escaped) only when sent: history holds no markup.
+    const stored = sample.app.get(ChatRoom).recent().at(-1)!;
+    expect(stored).toEqual({ name: 'ann <admin>', text: `<b>hi</b> & "x" 'y'`, at: expect.stringMatching(/^\d\d:\d\d:\d\d$/) });
+  });
+
+  it('presence is coalesced: 1,000 tabs opening cost a linear number of online patches, not N²/2', async () => {
+    const N = 1000;
+    const agent = new Agent({ keepAlive: false, maxSockets: Infinity });
+    const counts: number[] = new Array(N).fill(0);
+    const requests: Array<ReturnType<typeof request>> = [];
+    const opening = Array.from({ length: N }, (_, i) => new Promise<void>((resolve, reject) => {
+      const url = new URL('/ds/chat/stream', sample.base);
+      url.searchParams.set('datastar', JSON.stringify({ tabId: `crowd-${i}` }));
+      const req = request(url, { agent, headers: { 'datastar-request': 'true', cookie: 'ds_bid=crowd-browser-00000000' } }, (res) => {
+        res.setEncoding('utf8');
+        let pending = '';
+        res.on('data', (chunk: string) => {
+          pending += chunk;
+          const lines = pending.split('\n');
+          pending = lines.pop()!;
+          counts[i] += lines.filter((line) => line.startsWith('data: signals {"online":')).length;
+        });
+        res.on('error', () => undefined);
+        resolve();
+      });
+      req.on('error', reject);
+      req.end();
+      requests.push(req);
+    }));
+    const started = Date.now();
+    try {
+      await Promise.all(opening);
+      await eventually('1,000 streams in the room', () => roomCount(sample) === N, 30_000);
+      // Settle: the last coalesced update has gone out to everyone.
+      await sleep(600);
+      const total = counts.reduce((a, b) => a + b, 0);
+      // A stream gets one patch when it opens, then at most one per coalescing window (it got one
+      // per later tab before: the first of 1,000 got about 1,000)...
+      const windows = Math.ceil((Date.now() - started) / PRESENCE_MS) + 2;
+      expect(Math.min(...counts)).toBeGreaterThanOrEqual(1);
+      expect(Math.max(...counts)).toBeLessThanOrEqual(windows + 1);
+      // ...so the total is a multiple of N set by time, not by N (it was about N²/2 = 500,000).
+      expect(total).toBeLessThan(100 * N);
+    } finally {
+      requests.forEach((req) => req.destroy());
+      agent.destroy();
+    }
+    await eventually('the room to empty', () => roomCount(sample) === 0, 10_000);
   });
 
   it('reopening a tab (same tabId) ends its old stream and leaves the online count unchanged', async () => {

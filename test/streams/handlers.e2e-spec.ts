@@ -3,8 +3,10 @@ import { TabClaims } from 'nestjs-datastar';
 import { LATE_TOPIC, SLOW_MS, startApp, type TestApp } from './fixtures/streams.app';
 import { dataOf, eventually, fire, setsSignal, signalsOf, sleep, SseStream, type SseEvent } from './fixtures/sse-client';
 
+/** One browser's cookie: tab dedup only ever replaces streams of the same browser. */
+const BROWSER = { cookie: 'ds_bid=browser-one-aaaaaaaaaa' };
 const watched = (t: TestApp, id: string, tabId?: unknown) =>
-  SseStream.open(t.base, '/ds/live/watched', { signals: tabId === undefined ? { id } : { id, tabId } });
+  SseStream.open(t.base, '/ds/live/watched', { signals: tabId === undefined ? { id } : { id, tabId }, headers: BROWSER });
 
 /** Per-tab dedup, streams on a user's own route, tracker calls inside streams, failing streams. */
 describe('stream handlers', () => {
@@ -92,7 +94,7 @@ describe('stream handlers', () => {
     });
 
     it('streams.send(res, source, { scope, tabId }) on a user\'s own @Get route: SSE, tracker calls, dedup', async () => {
-      const first = track(await SseStream.open(t.base, '/own/o1/tab-own'));
+      const first = track(await SseStream.open(t.base, '/own/o1/tab-own', { headers: BROWSER }));
       expect(first.status).toBe(200);
       expect(first.headers['content-type']).toBe('text/event-stream');
       expect(first.headers['cache-control']).toBe('no-cache, no-transform');
@@ -101,7 +103,7 @@ describe('stream handlers', () => {
       await first.waitFor('the timer\'s tracker call', setsSignal('late', 'o1'));
       expect(t.streams.count('own')).toBe(1);
 
-      const second = track(await SseStream.open(t.base, '/own/o2/tab-own'));
+      const second = track(await SseStream.open(t.base, '/own/o2/tab-own', { headers: BROWSER }));
       expect(await first.waitForEnd()).toBe('end');
       expect(t.probe.get('o1').finalized).toBe(1);
       await second.waitFor('the first event', setsSignal('own', 'o2'));
@@ -171,36 +173,40 @@ describe('stream handlers', () => {
     });
     afterEach(() => errors.mockRestore());
 
-    it('is logged, sends a console.error script (not in production), and ends the stream cleanly', async () => {
-      const stream = track(await SseStream.open(t.base, '/ds/live/fails', { signals: { id: 'f1' } }));
+    it('with exposeErrors: logged, sends a console.error script with the message, and ends the stream cleanly', async () => {
+      const exposing = await startApp({ heartbeat: false, exposeErrors: true });
+      try {
+        const stream = track(await SseStream.open(exposing.base, '/ds/live/fails', { signals: { id: 'f1' } }));
+        expect(await stream.waitForEnd()).toBe('end');
+        expect(stream.events.map(describeEvent)).toEqual([
+          'signals {"before":1}',
+          expect.stringMatching(/^elements <script data-effect="el.remove\(\)">console\.error\(.*kaboom/),
+        ]);
+        const script = dataOf(stream.events[1], 'elements')!;
+        expect(script).toContain('[datastar] live/fails failed: kaboom');
+        // The error text is JSON inside a script: its "<" cannot open a tag.
+        expect(script).not.toContain('<mid-stream>');
+        expect(dataOf(stream.events[1], 'selector')).toBe('body');
+        expect(dataOf(stream.events[1], 'mode')).toBe('append');
+        expect(errors).toHaveBeenCalledWith(expect.stringContaining('live/fails failed: kaboom <mid-stream>'), expect.any(String));
+        expect(exposing.probe.get('f1')).toMatchObject({ closed: ['error'], aborted: true });
+        expect(exposing.streams.count()).toBe(0);
+      } finally {
+        await exposing.close();
+      }
+    });
+
+    it('by default: logged with an error id, and the browser gets only a generic text with that id', async () => {
+      const stream = track(await SseStream.open(t.base, '/ds/live/fails', { signals: { id: 'f2' } }));
       expect(await stream.waitForEnd()).toBe('end');
       expect(stream.events.map(describeEvent)).toEqual([
         'signals {"before":1}',
-        expect.stringMatching(/^elements <script data-effect="el.remove\(\)">console\.error\(.*kaboom/),
+        expect.stringMatching(/^elements <script data-effect="el.remove\(\)">console\.error\(.*could not complete this request \(error [0-9a-f]{8}:/),
       ]);
-      const script = dataOf(stream.events[1], 'elements')!;
-      expect(script).toContain('[datastar] live/fails failed: kaboom');
-      // The error text is JSON inside a script: its "<" cannot open a tag.
-      expect(script).not.toContain('<mid-stream>');
-      expect(dataOf(stream.events[1], 'selector')).toBe('body');
-      expect(dataOf(stream.events[1], 'mode')).toBe('append');
-      expect(errors).toHaveBeenCalledWith(expect.stringContaining('live/fails failed: kaboom <mid-stream>'), expect.any(String));
-      expect(t.probe.get('f1')).toMatchObject({ closed: ['error'], aborted: true });
-      expect(t.streams.count()).toBe(0);
-    });
-
-    it('in production: logged and ended, with no script for the browser', async () => {
-      const prod = await startApp({ heartbeat: false, production: true });
-      try {
-        const stream = track(await SseStream.open(prod.base, '/ds/live/fails', { signals: { id: 'f2' } }));
-        expect(await stream.waitForEnd()).toBe('end');
-        expect(stream.events.map(describeEvent)).toEqual(['signals {"before":1}']);
-        expect(stream.text).not.toContain('kaboom');
-        expect(errors).toHaveBeenCalledWith(expect.stringContaining('kaboom'), expect.any(String));
-        expect(prod.probe.get('f2').closed).toEqual(['error']);
-      } finally {
-        await prod.close();
-      }
+      expect(stream.text).not.toContain('kaboom');
+      const id = /\(error ([0-9a-f]{8}):/.exec(stream.text)![1];
+      expect(errors).toHaveBeenCalledWith(expect.stringContaining(`live/fails failed: kaboom <mid-stream> [error ${id}]`), expect.any(String));
+      expect(t.probe.get('f2')).toMatchObject({ closed: ['error'], aborted: true });
     });
   });
 });

@@ -1,8 +1,9 @@
 import { Injectable, type OnModuleInit, type Type } from '@nestjs/common';
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/internal';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
-import { INVALID_NAME } from './datastar.messages';
+import { INVALID_EVENT_METHOD, INVALID_NAME } from './datastar.messages';
 import { DatastarMetadataAccessor } from './datastar-metadata.accessor';
+import { DATASTAR_EVENT_METHODS, type DatastarEventMethod } from './decorators/on-event.decorator';
 import { DatastarHandlerRegistry } from './dispatch/datastar-handler.registry';
 
 const NAME = /^[A-Za-z0-9_-]+$/;
@@ -26,10 +27,16 @@ export class DatastarExplorer implements OnModuleInit {
       for (const methodName of this.scanner.getAllMethodNames(proto)) {
         const onEvent = this.accessor.onEvent(proto[methodName]);
         if (!onEvent) continue;
-        if (!NAME.test(onEvent.event)) throw new Error(INVALID_NAME('event', onEvent.event, `${metatype.name}.${methodName}()`));
+        const where = `${metatype.name}.${methodName}()`;
+        if (!NAME.test(onEvent.event)) throw new Error(INVALID_NAME('event', onEvent.event, where));
+        const method = onEvent.method ?? 'POST';
+        if (!DATASTAR_EVENT_METHODS.includes(method as DatastarEventMethod)) {
+          throw new Error(INVALID_EVENT_METHOD(String(method), onEvent.event, where));
+        }
         this.registry.add({
           controller: star.name,
           event: onEvent.event,
+          method,
           streamScope: onEvent.streamScope,
           methodName,
           metatype,

@@ -30,3 +30,67 @@ export const NO_CONTROLLER_FOR_ACTION = (helper: string) =>
 
 export const INVALID_PATH = (path: string) =>
   `Invalid Datastar path "${path}": use URL path characters only, e.g. 'ds' or 'api/ds'.`;
+
+export const INVALID_EVENT_METHOD = (method: string, event: string, where: string) =>
+  `Invalid method "${method}" in @OnEvent('${event}') on ${where}: use 'GET', 'POST', 'PUT', 'PATCH' or 'DELETE' ` +
+  `(default 'POST'), e.g. @OnEvent('${event}', { method: 'GET' }).`;
+
+export const DATASTAR_REQUEST_REQUIRED =
+  'Datastar endpoints answer only requests with the header "Datastar-Request: true", which every Datastar ' +
+  'action (@get, @post, ...) sends: call this URL from a Datastar action, or add the header (tests, other clients). ' +
+  'Browsers cannot add it to cross-site links and forms, which is what keeps these endpoints safe from CSRF.';
+
+export const CROSS_SITE_REFUSED =
+  'Cross-site Datastar request refused (Sec-Fetch-Site: cross-site): serve the page from this site, or allow its ' +
+  "origin with DatastarModule.forRoot({ allowCrossSite: ['https://app.example.com'] }) (true allows every site).";
+
+export const METHOD_NOT_ALLOWED = (method: string, allowed: string) =>
+  `${method} is not allowed here: this Datastar endpoint answers ${allowed}. For an @OnEvent(), ` +
+  `{{ds-action 'event'}} emits the method it declares; choose one with @OnEvent('event', { method: 'GET' }).`;
+
+export const WRONG_ACTION_METHOD = (helper: string, target: string, declared: string) =>
+  `{{${helper} '${target}'}}: that event answers ${declared} only: use {{ds-${declared.toLowerCase()} '${target}'}} ` +
+  `or {{ds-action '${target}'}}, or declare another method with @OnEvent(name, { method }).`;
+
+export const UNKNOWN_ACTION_EVENT = (helper: string, target: string) =>
+  `{{${helper} '${target}'}} names no @OnEvent() handler, so its method is unknown: check the controller and ` +
+  `event names, or use {{ds-post '${target}'}} (or ds-get, ...) to pick the method yourself.`;
+
+export const INVALID_ALLOW_CROSS_SITE = (value: unknown) =>
+  `Invalid allowCrossSite ${JSON.stringify(value)}: use false (default), true, or a list of origins like ` +
+  `['https://app.example.com'] (scheme, host and port only).`;
+
+export const ERROR_HIDDEN = (id: string) =>
+  `The server could not complete this request (error ${id}: the server log has the details under this id).`;
+
+export const ERROR_LOGGED = (what: string, id: string, message: string) => `${what} failed: ${message} [error ${id}]`;
+
+export const REDIS_SECRET_REQUIRED =
+  'Redis pub/sub needs a secret to sign its messages: DatastarModule.forRoot({ pubsub: { redis: { url, ' +
+  'secret: process.env.DATASTAR_REDIS_SECRET } } }), at least 32 random characters (openssl rand -hex 32), ' +
+  'the same in every process of the app. Without it anyone who can PUBLISH to Redis reaches every stream.';
+
+export const REDIS_SECRET_TOO_SHORT = (length: number) =>
+  `pubsub.redis.secret is ${length} characters long: use at least 32 random characters ` +
+  '(openssl rand -hex 32), the same in every process of the app.';
+
+export const REDIS_MESSAGES_REJECTED = (count: number, channel: string) =>
+  `Dropped ${count} Redis message(s) with a missing, wrong or expired signature (last on "${channel}"): another ` +
+  'program publishes on this app\'s channels, a process runs with another pubsub.redis.secret, or clocks ' +
+  'differ by over a minute. Restrict the channels with Redis ACLs (see "Redis" in the README).';
+
+export const SIGNALS_TOO_LARGE = (limit: number) =>
+  `Signals exceed the ${limit}-byte limit: send fewer signals or raise signalsLimit in DatastarModule.forRoot().`;
+
+export const SIGNALS_TOO_MANY_KEYS = (keys: number) =>
+  `Signals have more than ${keys} keys (object keys and array items, at every depth): send fewer signals ` +
+  `or raise signalsLimits.keys in DatastarModule.forRoot().`;
+
+export const SIGNALS_TOO_DEEP = (depth: number) =>
+  `Signals are nested deeper than ${depth} levels: flatten them or raise signalsLimits.depth in DatastarModule.forRoot().`;
+
+export const SIGNALS_STRING_TOO_LONG = (length: number) =>
+  `A signal's key or text is longer than ${length} characters: send less text or raise ` +
+  `signalsLimits.stringLength in DatastarModule.forRoot().`;
+
+export const BODY_NOT_UTF8 = 'The request body is not valid UTF-8: send signals as UTF-8 JSON.';

@@ -3,7 +3,7 @@ export { DatastarModule } from './datastar.module';
 export { DATASTAR_MODULE_OPTIONS } from './datastar.module-definition';
 export type { DatastarModuleOptions, DatastarCsrfOptions } from './interfaces/datastar-module-options.interface';
 export { StarController, controllerNameOf, type StarControllerOptions } from './decorators/star-controller.decorator';
-export { OnEvent, type OnEventOptions } from './decorators/on-event.decorator';
+export { OnEvent, type OnEventOptions, type DatastarEventMethod } from './decorators/on-event.decorator';
 export { Signals } from './decorators/signals.decorator';
 export { SignalTracker, type PatchElementOptions } from './tracker/signal-tracker.service';
 export { DatastarPageInterceptor } from './tracker/datastar-page.interceptor';

@@ -1,6 +1,6 @@
 import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { BehaviorSubject, map, type Observable, type Subscription } from 'rxjs';
+import { BehaviorSubject, merge, Subject, type Observable, type Subscription } from 'rxjs';
 import {
   DatastarPubSub, DatastarTemplates, patchElements, patchSignals, StreamRegistryService,
   type DatastarEvent,
@@ -11,19 +11,40 @@ const PRESENCE = 'chat:presence';
 const HISTORY = 50;
 const ANNOUNCE_MS = 5_000;
 const EXPIRE_MS = 15_000;
+/**
+ * Presence changes go out at most this often. A change costs one write per open stream, so one
+ * update per tab opening made N tabs cost N²/2 writes; coalesced, a burst of openings costs one.
+ */
+export const PRESENCE_MS = 250;
+const MAX_NAME = 40;
+const MAX_TEXT = 500;
+const TIME = /^\d\d:\d\d:\d\d$/;
+
+/** A chat message as the room stores and sends it: text, rendered (escaped) only when sent. */
+export interface ChatMessage {
+  name: string;
+  text: string;
+  at: string;
+}
 
 /**
- * The shared room: messages go to every stream through pub/sub (Redis when configured), and
+ * The shared room: messages go to every process through pub/sub (Redis when configured) as text;
+ * each process renders a message once, escaped, and sends that one patch to all its streams.
  * `online` sums the open streams of every process (each announces its own count).
  */
 @Injectable()
 export class ChatRoom implements OnModuleInit, OnApplicationShutdown {
-  private readonly history: string[] = [];
+  private readonly history: ChatMessage[] = [];
   private readonly processId = randomUUID();
   private readonly counts = new Map<string, { count: number; at: number }>();
-  private readonly online = new BehaviorSubject(0);
+  private readonly messages = new Subject<DatastarEvent>();
+  /** The current `online` patch: one event object shared by every stream (encoded once). */
+  private readonly online = new BehaviorSubject<DatastarEvent>(patchSignals({ online: 0 }));
+  private onlineCount = 0;
   private readonly subscriptions: Subscription[] = [];
   private timer?: NodeJS.Timeout;
+  private pending?: NodeJS.Timeout;
+  private lastAnnouncedAt = 0;
   private lastAnnounced = -1;
 
   constructor(
@@ -34,7 +55,7 @@ export class ChatRoom implements OnModuleInit, OnApplicationShutdown {
 
   onModuleInit(): void {
     // Every process records what reaches the room, so a reload shows recent history anywhere.
-    this.subscriptions.push(this.pubsub.subscribe(ROOM).subscribe((event) => this.remember(event)));
+    this.subscriptions.push(this.pubsub.subscribe(ROOM).subscribe((event) => this.received(event)));
     this.subscriptions.push(this.pubsub.subscribe(PRESENCE).subscribe((event) => this.presence(event)));
     this.timer = setInterval(() => this.announce(true), ANNOUNCE_MS);
     this.timer.unref();
@@ -42,28 +63,36 @@ export class ChatRoom implements OnModuleInit, OnApplicationShutdown {
 
   onApplicationShutdown(): void {
     clearInterval(this.timer);
+    clearTimeout(this.pending);
     for (const s of this.subscriptions) s.unsubscribe();
   }
 
-  /** The recent messages' HTML, oldest first. */
-  recent(): string[] {
-    return [...this.history];
+  /** The recent messages, oldest first (text: the page template escapes it). */
+  recent(): ChatMessage[] {
+    return this.history.map((message) => ({ ...message }));
   }
 
-  /** Renders a message once and sends the same patch to every stream in the room. */
+  /** Sends a message's text to the room (every process renders it for its own streams). */
   async post(name: string, text: string): Promise<void> {
-    const html = this.templates.render('chat-message', { name, text, at: new Date().toISOString().slice(11, 19) }).trim();
-    await this.pubsub.publish(ROOM, patchElements(html, { selector: '#messages', mode: 'append' }));
+    const message: ChatMessage = { name, text, at: new Date().toISOString().slice(11, 19) };
+    await this.pubsub.publish(ROOM, { data: JSON.stringify(message) });
   }
 
-  /** A stream of `online` signal patches, starting with the current count. */
-  onlinePatches(): Observable<DatastarEvent> {
-    return this.online.pipe(map((online) => patchSignals({ online })));
+  /** What a tab's stream gets: room messages and `online` patches (starting with the current one). */
+  events(): Observable<DatastarEvent> {
+    return merge(this.messages, this.online);
   }
 
-  /** Call when a local stream opened or closed. */
+  /** Call when a local stream opened or closed: announced once per `PRESENCE_MS` at most. */
   changed(): void {
-    queueMicrotask(() => this.announce(false));
+    if (this.pending) return;
+    const wait = Math.max(0, this.lastAnnouncedAt + PRESENCE_MS - Date.now());
+    this.pending = setTimeout(() => {
+      this.pending = undefined;
+      this.lastAnnouncedAt = Date.now();
+      this.announce(false);
+    }, wait);
+    this.pending.unref();
   }
 
   private announce(always: boolean): void {
@@ -86,13 +115,31 @@ export class ChatRoom implements OnModuleInit, OnApplicationShutdown {
       if (now - entry.at > EXPIRE_MS && pid !== this.processId) this.counts.delete(pid);
       else total += entry.count;
     }
-    if (total !== this.online.value) this.online.next(total);
+    if (total === this.onlineCount) return;
+    this.onlineCount = total;
+    this.online.next(patchSignals({ online: total }));
   }
 
-  private remember(event: { data?: unknown }): void {
-    const lines = String(event.data ?? '').split('\n').filter((l) => l.startsWith('elements '));
-    if (!lines.length) return;
-    this.history.push(lines.map((l) => l.slice('elements '.length)).join('\n'));
+  private received(event: { data?: unknown }): void {
+    const message = parseMessage(event.data);
+    if (!message) return;
+    this.history.push(message);
     if (this.history.length > HISTORY) this.history.shift();
+    // Rendered here, once per process, with the template's escaping: text can never become markup.
+    const html = this.templates.render('chat-message', { ...message }).trim();
+    this.messages.next(patchElements(html, { selector: '#messages', mode: 'append' }));
+  }
+}
+
+/** A message from the room topic, if it is one: anything else (however it got there) is dropped. */
+function parseMessage(data: unknown): ChatMessage | undefined {
+  try {
+    const { name, text, at } = JSON.parse(String(data));
+    if (typeof name !== 'string' || name.length > MAX_NAME) return undefined;
+    if (typeof text !== 'string' || text.length > MAX_TEXT) return undefined;
+    if (typeof at !== 'string' || !TIME.test(at)) return undefined;
+    return { name, text, at };
+  } catch {
+    return undefined;
   }
 }

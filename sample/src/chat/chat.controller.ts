@@ -1,7 +1,6 @@
 import { Get, Render } from '@nestjs/common';
 import { randomInt } from 'node:crypto';
-import { merge } from 'rxjs';
-import { DatastarPubSub, OnEvent, Signals, SignalTracker, StarController } from 'nestjs-datastar';
+import { OnEvent, Signals, SignalTracker, StarController } from 'nestjs-datastar';
 import { ChatRoom, ROOM } from './chat-room.service';
 import { SendSignals } from './chat.signals';
 
@@ -9,7 +8,6 @@ import { SendSignals } from './chat.signals';
 export class ChatController {
   constructor(
     private readonly ds: SignalTracker,
-    private readonly pubsub: DatastarPubSub,
     private readonly room: ChatRoom,
   ) {}
 
@@ -22,11 +20,11 @@ export class ChatController {
   }
 
   /** The tab's stream (`data-init`): one per tab, room messages and the online count. */
-  @OnEvent('stream', { streamScope: ROOM })
+  @OnEvent('stream', { method: 'GET', streamScope: ROOM })
   stream() {
     this.room.changed();
     this.ds.onClose(() => this.room.changed());
-    return merge(this.pubsub.subscribe(ROOM), this.room.onlinePatches());
+    return this.room.events();
   }
 
   @OnEvent('send')

@@ -14,7 +14,7 @@ export class SearchController {
     this.ds.signal('query', '').assign('results', searchFruits(''));
   }
 
-  @OnEvent('search') // GET /ds/search/search?datastar={"query":"ap"}
+  @OnEvent('search', { method: 'GET' }) // GET /ds/search/search?datastar={"query":"ap"}
   search(@Signals('query') query: unknown) {
     const text = typeof query === 'string' ? query.slice(0, MAX_QUERY) : '';
     this.ds.patchElement('search-results', { locals: { query: text, results: searchFruits(text) } });

@@ -63,7 +63,7 @@ export class CounterController {
     this.ds.signal('count', 0); // initial browser state, rendered into data-signals
   }
 
-  @OnEvent('increment')
+  @OnEvent('increment') // POST only (the default); @OnEvent('name', { method: 'GET' }) for reads
   increment(@Signals('count') count: unknown) {
     const next = (typeof count === 'number' && Number.isSafeInteger(count) ? count : 0) + 1;
     this.ds
@@ -100,7 +100,7 @@ export function starControllerTs({ className, fileName }: ControllerNames): stri
   return `import { Get, Render } from '@nestjs/common';
 import { OnEvent, Signals, SignalTracker, StarController } from 'nestjs-datastar';
 
-/** Page at GET /${fileName}; events at /ds/${fileName}/<event>. */
+/** Page at GET /${fileName}; events at POST /ds/${fileName}/<event> (each answers one method). */
 @StarController()
 export class ${className}Controller {
   constructor(private readonly ds: SignalTracker) {}

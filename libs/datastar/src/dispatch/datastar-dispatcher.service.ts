@@ -3,11 +3,12 @@ import { ContextIdFactory, ExternalContextCreator, HttpAdapterHost, ModuleRef } 
 import { ExecutionContextHost } from '@nestjs/core/internal';
 import { RouteParamsFactory } from '@nestjs/core/router/route-params-factory';
 import { RouterExceptionFilters } from '@nestjs/core/router/router-exception-filters';
-import { DEFAULT_ERRORS_SIGNAL, DEFAULT_HEARTBEAT_MS } from '../datastar.constants';
+import { DEFAULT_ERRORS_SIGNAL } from '../datastar.constants';
 import { DATASTAR_MODULE_OPTIONS } from '../datastar.module-definition';
-import { UNKNOWN_EVENT } from '../datastar.messages';
+import { ERROR_LOGGED, UNKNOWN_EVENT } from '../datastar.messages';
+import { errorForBrowser, errorId } from '../datastar.errors';
 import type { DatastarModuleOptions } from '../interfaces/datastar-module-options.interface';
-import { consoleLog, patchSignals, SseWriter } from '../protocol';
+import { patchSignals, type SseWriter } from '../protocol';
 import { isEventLike, isEventSource, pipeEvents, type EventSource } from '../streams/pipe-events';
 import { StreamRegistryService } from '../streams/stream-registry.service';
 import { DatastarContext, datastarStorage } from '../tracker/datastar-context';
@@ -49,6 +50,7 @@ export class DatastarDispatcher {
     if (!handler) throw new NotFoundException(UNKNOWN_EVENT(controller, event));
     const ctx = new DatastarContext('dispatch', req, res, controller);
     ctx.signalsLimit = this.options.signalsLimit;
+    ctx.signalsLimits = this.options.signalsLimits;
     ctx.signalsTimeout = this.options.signalsTimeout;
     await datastarStorage.run(ctx, async () => {
       const compiled = handler.wrapper.isDependencyTreeStatic()
@@ -170,26 +172,19 @@ export class DatastarDispatcher {
   }
 
   private open(ctx: DatastarContext): SseWriter {
-    const res = ctx.res;
-    if (typeof res.hijack === 'function') res.hijack(); // Fastify: the reply is ours now
-    const heartbeat = this.options.heartbeat ?? DEFAULT_HEARTBEAT_MS;
-    ctx.writer = new SseWriter(res.raw ?? res, {
-      heartbeat,
-      maxBufferedBytes: this.options.maxBufferedBytes,
-      compression: this.options.compression,
-    }).open();
+    ctx.writer = this.streams.openWriter(ctx);
     return ctx.writer;
   }
 
-  /** After the stream started: log, tell the developer's console (not in production), end cleanly. */
+  /** After the stream started: log with an error id, tell the browser (details only with exposeErrors), end cleanly. */
   private fail(ctx: DatastarContext, handler: DatastarHandler, error: unknown): void {
     const err = error instanceof Error ? error : new Error(String(error));
-    this.logger.error(`${handler.controller}/${handler.event} failed: ${err.message}`, err.stack);
+    const id = errorId();
+    this.logger.error(ERROR_LOGGED(`${handler.controller}/${handler.event}`, id, err.message), err.stack);
     const writer = ctx.writer!;
     if (!writer.closed) {
       this.tracker.flushContext(ctx);
-      const production = this.options.production ?? process.env.NODE_ENV === 'production';
-      if (!production) writer.send(consoleLog('error', `[datastar] ${handler.controller}/${handler.event} failed: ${err.message}`));
+      writer.send(errorForBrowser(`${handler.controller}/${handler.event} failed: ${err.message}`, id, this.options.exposeErrors === true));
       writer.close('error');
     }
   }

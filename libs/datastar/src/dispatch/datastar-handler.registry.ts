@@ -1,6 +1,7 @@
 import { Injectable, type Type } from '@nestjs/common';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper';
 import { DUPLICATE_EVENT } from '../datastar.messages';
+import type { DatastarEventMethod } from '../decorators/on-event.decorator';
 import type { SignalsParamMetadata } from '../decorators/signals.decorator';
 
 /** One `@OnEvent()` handler, as discovered at bootstrap. */
@@ -8,6 +9,8 @@ export interface DatastarHandler {
   controller: string;
   event: string;
   methodName: string;
+  /** The one HTTP method it answers, from `@OnEvent(name, { method })` (default `POST`). */
+  method: DatastarEventMethod;
   /** Per-tab dedup scope from `@OnEvent(name, { streamScope })`. */
   streamScope?: string;
   metatype: Type;

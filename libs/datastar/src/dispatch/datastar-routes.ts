@@ -4,13 +4,14 @@ import { DEFAULT_DISPATCH_PATH } from '../datastar.constants';
 import { DATASTAR_MODULE_OPTIONS } from '../datastar.module-definition';
 import type { DatastarModuleOptions } from '../interfaces/datastar-module-options.interface';
 import { DatastarTemplates } from '../templates/datastar-templates.service';
-import { AdapterRoutes, type RouteMethod } from './adapter-routes';
+import { AdapterRoutes } from './adapter-routes';
 import { DatastarDispatcher } from './datastar-dispatcher.service';
-
-const METHODS: readonly RouteMethod[] = ['get', 'post', 'put', 'patch', 'delete'];
+import { DatastarHandlerRegistry } from './datastar-handler.registry';
 
 /**
- * Registers `GET|POST|PUT|PATCH|DELETE /<prefix>/<path>/:controller/:event` on the HTTP adapter.
+ * Registers `/<prefix>/<path>/:controller/:event` on the HTTP adapter: each event answers the one
+ * method its `@OnEvent()` declares (405 with `Allow` for the others, 404 for unknown events), and
+ * only to Datastar requests (403, see `DatastarRequestPolicy`).
  * Not a Nest controller on purpose: global guards and interceptors would then run twice per
  * event (once for a dispatch route they know nothing about, once for the real handler), and a
  * global guard reading `@Public()` from the handler would see ours. The dispatcher runs the
@@ -26,6 +27,7 @@ export class DatastarRoutes implements OnModuleInit {
 
   constructor(
     private readonly dispatcher: DatastarDispatcher,
+    private readonly registry: DatastarHandlerRegistry,
     private readonly templates: DatastarTemplates,
     private readonly adapterHost: HttpAdapterHost,
     private readonly contextCreator: ExternalContextCreator,
@@ -33,15 +35,28 @@ export class DatastarRoutes implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    const routes = new AdapterRoutes(this.adapterHost, this.contextCreator);
+    const routes = new AdapterRoutes(this.adapterHost, this.contextCreator, this.options);
     this.basePath = routes.path(this.options.path ?? DEFAULT_DISPATCH_PATH);
     this.templates.dispatchPath = this.basePath;
     if (!routes.available) return; // an application context without HTTP
     const route = `${this.basePath === '/' ? '' : this.basePath}/:controller/:event`;
-    routes.add(METHODS, route, (req, res, next) => {
+    const methodOf = (req: any) => {
+      const handler = this.registry.get(req.params?.controller, req.params?.event);
+      return handler && [handler.method];
+    };
+    routes.add(methodOf, route, (req, res, next) => {
       const { controller, event } = req.params ?? {};
       return this.dispatcher.dispatch(controller, event, req, res, next);
     });
-    this.logger.log(`Mapped {${route}, GET|POST|PUT|PATCH|DELETE} Datastar dispatch`);
+    this.logger.log(`Mapped {${route}, ${this.methodsInUse()}} Datastar dispatch`);
+  }
+
+  /** The methods the discovered events declare, for the log line: `GET|POST`. */
+  private methodsInUse(): string {
+    const methods = new Set(this.registry.list().map((key) => {
+      const [controller, event] = key.split('/');
+      return this.registry.get(controller, event)!.method;
+    }));
+    return [...methods].sort().join('|') || 'POST';
   }
 }

@@ -1,5 +1,5 @@
 import { BadRequestException, HttpException } from '@nestjs/common';
-import { readSignals, SignalsError, type Signals } from '../protocol';
+import { readSignals, SignalsError, type ReadSignalsOptions, type Signals } from '../protocol';
 import { datastarStorage } from '../tracker/datastar-context';
 
 const cache = new WeakMap<object, Promise<Signals>>();
@@ -10,14 +10,26 @@ export function signalsOf(req: any, key?: string): Promise<unknown> {
   let pending = cache.get(raw);
   if (!pending) {
     const ctx = datastarStorage.getStore();
-    pending = readSignals(
-      { method: raw.method, url: raw.originalUrl ?? raw.url, headers: raw.headers, body: req.body, stream: raw },
-      // The app's limit travels with the request context: two apps in one process may differ.
-      { limit: ctx?.signalsLimit, timeout: ctx?.signalsTimeout },
-    ).catch((error) => {
-      throw error instanceof SignalsError ? new HttpException(error.message, error.status) : new BadRequestException(String(error));
-    });
+    // The app's limits travel with the request context: two apps in one process may differ.
+    pending = readRequestSignals(req, { limit: ctx?.signalsLimit, limits: ctx?.signalsLimits, timeout: ctx?.signalsTimeout });
     cache.set(raw, pending);
   }
   return key === undefined ? pending : pending.then((signals) => signals[key]);
+}
+
+/**
+ * `readSignals` for an Express or Fastify request (its parsed body, the bytes Nest kept with
+ * `rawBody: true`, or the raw stream), failing with the Nest HTTP error to answer (400, 408, 413, 415).
+ */
+export function readRequestSignals(req: any, options: ReadSignalsOptions): Promise<Signals> {
+  const raw = req.raw ?? req;
+  return readSignals(
+    {
+      method: raw.method, url: raw.originalUrl ?? raw.url, headers: raw.headers,
+      body: req.body, rawBody: req.rawBody ?? raw.rawBody, stream: raw,
+    },
+    options,
+  ).catch((error) => {
+    throw error instanceof SignalsError ? new HttpException(error.message, error.status) : new BadRequestException(String(error));
+  });
 }

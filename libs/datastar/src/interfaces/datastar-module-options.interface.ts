@@ -1,6 +1,7 @@
 import type { HelperDelegate } from 'handlebars';
 import type { ValidatorOptions } from 'class-validator';
 import type { SseCompressionOptions } from '../protocol/sse-compression';
+import type { SignalsLimits } from '../protocol/read-signals';
 import type { DatastarLiveOptions } from '../live/live-options.interface';
 import type { RedisConnectionOptions } from '../pubsub/redis-pubsub';
 
@@ -11,6 +12,21 @@ export interface DatastarCsrfOptions {
   signal?: string;
   /** Reads the token for a page, e.g. `(req) => req.csrfToken()`; it is put into the page's signals. */
   token?: (req: any) => string | undefined;
+}
+
+export interface DatastarStreamsOptions {
+  /**
+   * Cookie holding the random per-browser id that tab claims are bound to (default `ds_bid`;
+   * HttpOnly, SameSite=Lax, Path=/, set by the first stream that has none), so a tab id alone can
+   * never end another browser's stream. `false`: bind claims to `owner` alone.
+   */
+  browserCookie?: string | false;
+  /**
+   * Who a stream belongs to, e.g. `(req) => req.user?.id` (default: nobody): a claim only replaces
+   * a stream of the same owner (and the same browser, unless `browserCookie` is false). When
+   * neither gives an id, streams are not deduplicated.
+   */
+  owner?: (req: any) => string | undefined;
 }
 
 export interface DatastarModuleOptions {
@@ -26,12 +42,28 @@ export interface DatastarModuleOptions {
   signalsLimit?: number;
   /** Give up on a request body that stops arriving after this many ms: 408 (default 30000). */
   signalsTimeout?: number;
+  /**
+   * Bounds on the shape of signals, for every body kind and the `datastar` query; past one: 413
+   * naming it. Defaults: `keys` 10000 (object keys and array items in total), `depth` 32,
+   * `stringLength` 262144 (characters of one key or text).
+   */
+  signalsLimits?: SignalsLimits;
+  /**
+   * Datastar endpoints (events, live events, `_nav`, `_stream`) refuse requests that a browser marks
+   * `Sec-Fetch-Site: cross-site` with 403 (default false). `true` allows every site; a list of
+   * origins (`['https://app.example.com']`) allows those. Your CORS setup must also let them in.
+   */
+  allowCrossSite?: boolean | readonly string[];
   /** CSRF token transport (off by default: use your CSRF middleware or guard to check it). */
   csrf?: DatastarCsrfOptions | false;
   /** class-validator options for `@Signals()` DTOs; `errorsSignal` names the signal that carries errors. */
   validation?: ValidatorOptions & { errorsSignal?: string };
-  /** Hide error details from the browser console (default: NODE_ENV === 'production'). */
-  production?: boolean;
+  /**
+   * Send a failed handler's error message to the browser console (default false: the browser gets
+   * a generic message with an error id, and only the server log, under the same id, has details).
+   * Turn it on while developing; never where error messages could carry secrets.
+   */
+  exposeErrors?: boolean;
   /** Cache compiled templates (default true; set false to pick up edits while developing). */
   cacheTemplates?: boolean;
   /** Extra Handlebars helpers for pages and fragments. */
@@ -47,9 +79,13 @@ export interface DatastarModuleOptions {
   compression?: boolean | SseCompressionOptions;
   /**
    * Fan-out and tab takeover across processes. Default: in memory (one process, nothing to
-   * install). `{ redis: { url: 'redis://127.0.0.1:6379' } }` spans processes through Redis.
+   * install). `{ redis: { url: 'redis://127.0.0.1:6379', secret: process.env.DATASTAR_REDIS_SECRET } }`
+   * spans processes through Redis; `secret` (required, at least 32 characters, the same in every
+   * process) signs every message, and messages that fail the check are dropped and counted.
    */
   pubsub?: { redis?: RedisConnectionOptions };
+  /** How stream dedup (`streamScope`, `startStream()`) tells browsers and users apart. */
+  streams?: DatastarStreamsOptions;
   /** Live views: token secret (required in production), lifetimes, page shell. See "Live views" in the README. */
   live?: DatastarLiveOptions;
 }

@@ -41,12 +41,10 @@ export function navigate(to: string, options: { replace?: boolean } & LiveAction
   });
 }
 
-/** A token-carrying action; every `@` inside string literals is escaped, so the client never reads it as an action. */
+/** A token-carrying action (its literals written by `action()`, so the client rewrites nothing inside them). */
 export function liveAction(method: 'get' | 'post', url: string, options: ActionOptions = {}): string {
   const headers = { ...(options.headers ?? {}), [LIVE_TOKEN_HEADER]: expr(`$${LIVE_TOKEN_SIGNAL}`) };
-  const built = action(method, url, { ...options, headers });
-  // The client rewrites "@name(" anywhere in an expression, even inside strings: "\u0040" is still "@".
-  return `@${built.slice(1).replace(/@/g, '\\u0040')}`;
+  return action(method, url, { ...options, headers });
 }
 
 /**

@@ -18,6 +18,8 @@ import { navigationScript } from './live-actions';
 export interface LiveContextHost {
   readonly stateless: boolean;
   readonly connected: boolean;
+  /** The session's stream attached once: until then timers and subscriptions wait (see `activate()`). */
+  readonly active: boolean;
   readonly flashMs: number;
   renderFragment(source: TemplateSource, locals: Record<string, unknown>): string;
   /** Queues `message` for handleInfo; `done` runs once it was handled (or dropped). */
@@ -50,7 +52,8 @@ const FLASH_KIND = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
  * A view's state in one session, and its way to talk to the browser (PhoenixDatastar's socket).
  * `assign()` is server-only template data; `signal()` is template data AND browser state, sent as
  * a diff against what the browser already has. Patches queue up and go out, in call order, when
- * the callback returns. Subscriptions and timers end with the view (terminate or navigation).
+ * the callback returns. Subscriptions and timers end with the view (terminate or navigation), and
+ * start only once the session's stream attached: a page that never connects costs no timer.
  */
 export class LiveContext<A extends object = Record<string, any>> {
   private assignsMap: Record<string, unknown> = {};
@@ -61,6 +64,8 @@ export class LiveContext<A extends object = Record<string, any>> {
   private navigation?: LiveNavigation;
   private terminateRequested = false;
   private readonly cleanups = new Set<() => void>();
+  /** Timers and subscriptions asked for before the session's stream attached. */
+  private readonly waiting = new Set<() => void>();
   private readonly abort = new AbortController();
 
   constructor(
@@ -227,16 +232,13 @@ export class LiveContext<A extends object = Record<string, any>> {
   subscribe(topic: string, options: { forward?: boolean } = {}): () => void {
     this.requireSession('subscribe');
     if (this.abort.signal.aborted) return noop;
-    const subscription = this.host.subscribe(topic).subscribe((event) => {
-      if (options.forward) this.host.deliverEvents([event]);
-      else this.host.deliverInfo({ topic, event });
+    return this.whenActive(() => {
+      const subscription = this.host.subscribe(topic).subscribe((event) => {
+        if (options.forward) this.host.deliverEvents([event]);
+        else this.host.deliverInfo({ topic, event });
+      });
+      return () => subscription.unsubscribe();
     });
-    const cleanup = () => {
-      subscription.unsubscribe();
-      this.cleanups.delete(cleanup);
-    };
-    this.cleanups.add(cleanup);
-    return cleanup;
   }
 
   /** Queues `message` for this view's handleInfo (after what is already queued). */
@@ -250,17 +252,14 @@ export class LiveContext<A extends object = Record<string, any>> {
   sendAfter(ms: number, message: unknown): () => void {
     this.requireSession('sendAfter');
     if (this.abort.signal.aborted) return noop;
-    const timer = setTimeout(() => {
-      cleanup();
-      this.host.deliverInfo(message);
-    }, ms);
-    timer.unref?.();
-    const cleanup = () => {
-      clearTimeout(timer);
-      this.cleanups.delete(cleanup);
-    };
-    this.cleanups.add(cleanup);
-    return cleanup;
+    return this.whenActive((finished) => {
+      const timer = setTimeout(() => {
+        finished();
+        this.host.deliverInfo(message);
+      }, ms);
+      timer.unref?.();
+      return () => clearTimeout(timer);
+    });
   }
 
   /**
@@ -271,19 +270,16 @@ export class LiveContext<A extends object = Record<string, any>> {
     this.requireSession('sendEvery');
     if (this.abort.signal.aborted) return noop;
     if (!(ms > 0)) throw new TypeError(INVALID_INTERVAL(ms));
-    let waiting = false;
-    const timer = setInterval(() => {
-      if (waiting) return;
-      waiting = true;
-      this.host.deliverInfo(message, () => (waiting = false));
-    }, ms);
-    timer.unref?.();
-    const cleanup = () => {
-      clearInterval(timer);
-      this.cleanups.delete(cleanup);
-    };
-    this.cleanups.add(cleanup);
-    return cleanup;
+    return this.whenActive(() => {
+      let waiting = false;
+      const timer = setInterval(() => {
+        if (waiting) return;
+        waiting = true;
+        this.host.deliverInfo(message, () => (waiting = false));
+      }, ms);
+      timer.unref?.();
+      return () => clearInterval(timer);
+    });
   }
 
   /** Ends the session once this callback returned (terminate('terminated') runs). */
@@ -319,6 +315,22 @@ export class LiveContext<A extends object = Record<string, any>> {
     this.changed = snapshot.changed;
     this.navigation = snapshot.navigation;
     this.terminateRequested = snapshot.terminate;
+  }
+
+  /** @internal The session's stream attached: timers and subscriptions asked for until now start. */
+  activate(): void {
+    const waiting = [...this.waiting];
+    this.waiting.clear();
+    for (const start of waiting) start();
+  }
+
+  /** @internal The signals as `absorbSignals(incoming)` would leave them (nothing changed). */
+  signalsWith(incoming: Record<string, unknown>): Record<string, unknown> {
+    const next = { ...this.signalsMap };
+    for (const key of Object.keys(incoming)) {
+      if (!isUnsafeKey(key) && Object.prototype.hasOwnProperty.call(this.signalsMap, key)) next[key] = incoming[key];
+    }
+    return next;
   }
 
   /** @internal Takes the browser's values of signals this view declared (never new keys). */
@@ -370,6 +382,27 @@ export class LiveContext<A extends object = Record<string, any>> {
     for (const cleanup of [...this.cleanups]) cleanup();
     this.cleanups.clear();
     if (!this.abort.signal.aborted) this.abort.abort();
+  }
+
+  /**
+   * Starts a timer or subscription now if the session is active, else once it is; the returned
+   * cleanup stops it either way (and ends with the view). `start` gets that cleanup, for one-shots.
+   */
+  private whenActive(start: (finished: () => void) => () => void): () => void {
+    let stop: (() => void) | undefined;
+    const run = () => {
+      this.waiting.delete(run);
+      stop = start(cleanup);
+    };
+    const cleanup = () => {
+      this.waiting.delete(run);
+      stop?.();
+      this.cleanups.delete(cleanup);
+    };
+    this.cleanups.add(cleanup);
+    if (this.host.active) run();
+    else this.waiting.add(run);
+    return cleanup;
   }
 
   private requireSession(method: string): void {

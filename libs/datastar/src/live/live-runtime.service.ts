@@ -1,36 +1,40 @@
 import {
   BadRequestException, ConflictException, HttpException, HttpStatus, Inject, Injectable, Logger,
-  NotFoundException, UnauthorizedException,
+  NotFoundException, PayloadTooLargeException, UnauthorizedException,
 } from '@nestjs/common';
-import { GUARDS_METADATA } from '@nestjs/common/internal';
 import { ExternalContextCreator, HttpAdapterHost } from '@nestjs/core';
 import { randomBytes } from 'node:crypto';
 import type { Observable } from 'rxjs';
-import { DATASTAR_LOCALS, DEFAULT_HEARTBEAT_MS } from '../datastar.constants';
+import { DATASTAR_LOCALS } from '../datastar.constants';
 import { DATASTAR_MODULE_OPTIONS } from '../datastar.module-definition';
 import type { DatastarModuleOptions } from '../interfaces/datastar-module-options.interface';
 import {
-  escapeAttribute, executeScript, htmlSafeJson, readSignals, SignalsError, SseWriter,
+  escapeAttribute, executeScript, expressionLiteral, readSignals, SignalsError, type SseWriter,
   type DatastarEvent, type MessageEventLike, type Signals,
 } from '../protocol';
+import { DatastarRequestPolicy } from '../dispatch/datastar-request.policy';
 import { DatastarPubSub } from '../pubsub/datastar-pubsub';
+import { openSseWriter } from '../streams/open-writer';
 import { StreamRegistryService } from '../streams/stream-registry.service';
 import { DatastarTemplates, type TemplateSource } from '../templates/datastar-templates.service';
 import {
-  DEFAULT_FLASH_MS, DEFAULT_GRACE_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_TOKEN_TTL_MS,
-  LIVE_FLASH_ID, LIVE_PAGE_METHOD, LIVE_ROOT_ID, LIVE_STREAM_SCOPE, LIVE_TOKEN_HEADER, LIVE_TOKEN_QUERY,
-  LIVE_WRAPPER_ID,
+  DEFAULT_FLASH_MS, DEFAULT_GRACE_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_PENDING_PER_CLIENT,
+  DEFAULT_MAX_PENDING_SESSIONS, DEFAULT_MAX_SIGNAL_BYTES, DEFAULT_TOKEN_TTL_MS,
+  LIVE_FLASH_ID, LIVE_ROOT_ID, LIVE_STREAM_SCOPE, LIVE_TOKEN_HEADER, LIVE_WRAPPER_ID,
 } from './live.constants';
 import {
-  INVALID_LIVE_EVENT, LIVE_SECRET_GENERATED, LIVE_SECRET_REQUIRED, LIVE_SECRET_TOO_SHORT, LIVE_SESSION_BUSY,
-  LIVE_STALE_TOKEN, LIVE_TOKEN_REFUSED, NAV_TARGET_REFUSED, UNKNOWN_LIVE_EVENT,
+  INVALID_LIVE_EVENT, INVALID_LIVE_LIMIT, LIVE_SECRET_GENERATED, LIVE_SECRET_REQUIRED, LIVE_SECRET_TOO_SHORT,
+  LIVE_SESSION_BUSY, LIVE_SIGNALS_TOO_LARGE, LIVE_STALE_TOKEN, LIVE_TOKEN_REFUSED, LIVE_TOO_MANY_PENDING,
+  NAV_TARGET_REFUSED, UNKNOWN_LIVE_EVENT,
 } from './live.messages';
 import { registerLiveHelpers } from './live.helpers';
 import { fullLoadScript, liveUrl, popstateExpression, reloadOn401Expression, streamAction } from './live-actions';
 import type { LiveContext } from './live-context';
 import { matchRoute, requestPath, requestQuery, safeLocalPath, splitTarget } from './live-path';
+import { LiveGuards, targetRequest, type LiveRequest } from './live-guards';
+import { LivePending } from './live-pending';
 import {
-  LiveSession, SessionBusyError, SessionEndedError,
+  LiveSession, SessionBusyError, SessionEndedError, SignalsTooLargeError,
   type LiveEngine, type LiveNavigationTarget, type LiveSettings,
 } from './live-session';
 import { LiveSessionsService } from './live-sessions.service';
@@ -55,7 +59,11 @@ export class LiveRuntime implements LiveEngine {
   /** @internal The app's global prefix (set at init): view routes carry it, their patterns do not. */
   globalPrefix = '';
   private readonly secretGenerated: boolean;
-  private readonly guardRuns = new WeakMap<LiveViewDefinition, (args: unknown[]) => Promise<unknown>>();
+  /** Live events are Datastar endpoints too: the same policy as the adapter routes (403). */
+  private readonly requestPolicy: DatastarRequestPolicy;
+  private readonly guards: LiveGuards;
+  private readonly pending: LivePending;
+  private readonly clientKey: (req: any) => string | undefined;
 
   constructor(
     private readonly templates: DatastarTemplates,
@@ -71,12 +79,20 @@ export class LiveRuntime implements LiveEngine {
     this.settings = {
       tokenTtlMs: live.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS,
       graceMs: live.graceMs ?? DEFAULT_GRACE_MS,
-      idleTimeoutMs: live.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+      idleTimeoutMs: positive('idleTimeoutMs', live.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS),
       flashMs: live.flashMs ?? DEFAULT_FLASH_MS,
-      production: options.production ?? process.env.NODE_ENV === 'production',
+      maxSignalBytes: positive('maxSignalBytes', live.maxSignalBytes ?? DEFAULT_MAX_SIGNAL_BYTES),
+      exposeErrors: options.exposeErrors === true,
     };
+    this.pending = new LivePending(
+      positive('maxPendingSessions', live.maxPendingSessions ?? DEFAULT_MAX_PENDING_SESSIONS),
+      positive('maxPendingPerClient', live.maxPendingPerClient ?? DEFAULT_MAX_PENDING_PER_CLIENT),
+    );
+    this.clientKey = live.clientKey ?? ((req) => req.ip ?? req.socket?.remoteAddress);
+    this.guards = new LiveGuards(contextCreator);
     if (live.secret !== undefined && live.secret.length < MIN_SECRET_LENGTH) throw new Error(LIVE_SECRET_TOO_SHORT(live.secret.length));
     this.secretGenerated = live.secret === undefined;
+    this.requestPolicy = new DatastarRequestPolicy(options);
     this.tokens = new LiveTokens(live.secret ?? randomBytes(32), this.settings.tokenTtlMs);
     registerLiveHelpers(templates.handlebars, options, () => templates.dispatchPath);
   }
@@ -84,7 +100,7 @@ export class LiveRuntime implements LiveEngine {
   /** @internal At boot, once views were found: a production app must have its own secret. */
   checkSecret(): void {
     if (!this.secretGenerated) return;
-    if (this.settings.production) throw new Error(LIVE_SECRET_REQUIRED);
+    if (process.env.NODE_ENV === 'production') throw new Error(LIVE_SECRET_REQUIRED);
     this.logger.warn(LIVE_SECRET_GENERATED);
   }
 
@@ -96,29 +112,38 @@ export class LiveRuntime implements LiveEngine {
     const path = requestPath(req);
     const search = new URL(req.originalUrl ?? req.raw?.url ?? req.url ?? '/', 'http://x').search;
     const params = { ...requestQuery(req), ...(this.paramsOf(view, path) ?? req.params) };
-    const session = new LiveSession(this, view.stateless);
-    const mounted = await session.mountView(view, path, params, this.mountSession(session.id, req));
-    const navigation = mounted.ctx.takeNavigation();
-    if (navigation) {
-      // A page GET is a plain browser navigation: an HTTP redirect is right here.
-      mounted.ctx.dispose();
-      adapter.setHeader(res, 'Cache-Control', 'no-store');
-      adapter.redirect(res, HttpStatus.FOUND, navigation.to);
-      return;
-    }
-    session.install(view, mounted, path, search);
+    // A session waits for its stream from here on: take a slot first, so a flood costs no mount.
+    const release = view.stateless ? undefined : this.admit(req, res);
     let html: string;
+    let registered = false;
     try {
-      html = this.renderPage(view, session, mounted.html, mounted.ctx.takeFlashHtml());
-    } catch (error) {
-      mounted.ctx.dispose(); // no page, no session: its timers and subscriptions go too
-      throw error;
-    }
-    if (view.stateless) {
-      mounted.ctx.dispose();
-    } else {
-      this.sessions.add(session);
-      session.start();
+      const session = new LiveSession(this, view.stateless);
+      const mounted = await session.mountView(view, path, params, this.mountSession(session.id, req));
+      const navigation = mounted.ctx.takeNavigation();
+      if (navigation) {
+        // A page GET is a plain browser navigation: an HTTP redirect is right here.
+        mounted.ctx.dispose();
+        adapter.setHeader(res, 'Cache-Control', 'no-store');
+        adapter.redirect(res, HttpStatus.FOUND, navigation.to);
+        return;
+      }
+      session.install(view, mounted, path, search);
+      try {
+        html = this.renderPage(view, session, mounted.html, mounted.ctx.takeFlashHtml());
+      } catch (error) {
+        mounted.ctx.dispose(); // no page, no session: its timers and subscriptions go too
+        throw error;
+      }
+      if (view.stateless) {
+        mounted.ctx.dispose();
+      } else {
+        session.holdPending(release!);
+        this.sessions.add(session);
+        session.start();
+        registered = true;
+      }
+    } finally {
+      if (!registered) release?.();
     }
     adapter.setHeader(res, 'Content-Type', 'text/html; charset=utf-8');
     // Each load is a new session: never from a cache (a restored page would hold a dead token).
@@ -128,6 +153,7 @@ export class LiveRuntime implements LiveEngine {
 
   /** `POST <route>/_event/:event`: the token must be for this view's path and a live session. */
   async event(view: LiveViewDefinition, req: any, res: any): Promise<void> {
+    this.requestPolicy.check(req);
     const name = String(req.params?.event ?? '');
     if (!EVENT_NAME.test(name)) throw new BadRequestException(INVALID_LIVE_EVENT);
     const full = requestPath(req);
@@ -152,7 +178,7 @@ export class LiveRuntime implements LiveEngine {
     const signals = await this.readSignals(req);
     let events: DatastarEvent[];
     try {
-      events = await session.event(name, signals);
+      events = await session.event(name, signals, { req, res });
     } catch (error) {
       throw this.sessionError(error);
     }
@@ -161,7 +187,7 @@ export class LiveRuntime implements LiveEngine {
 
   /** `GET /<path>/_stream`: the session's stream; a newer one replaces it. */
   async stream(req: any, res: any): Promise<void> {
-    const check = this.tokens.verify(tokenOf(req, true));
+    const check = this.tokens.verify(tokenOf(req));
     if (!check.ok) throw new UnauthorizedException(LIVE_TOKEN_REFUSED(check.reason));
     const session = this.sessions.find(check.payload.sid);
     if (!session) throw new UnauthorizedException(LIVE_TOKEN_REFUSED('session'));
@@ -184,19 +210,17 @@ export class LiveRuntime implements LiveEngine {
     if (target === undefined) throw new BadRequestException(NAV_TARGET_REFUSED);
     const check = this.tokens.verify(tokenOf(req));
     const session = check.ok ? this.sessions.find(check.payload.sid) : undefined;
-    const resolved = session && this.resolveNavigation(session, target, true);
+    const resolved = session && this.resolveNavigation(session, target);
     if (!session || !resolved) return this.answer(res, [fullLoad(target)]);
     if (resolved.view === session.view && resolved.path === session.path && resolved.search === session.search) {
       return this.answer(res, []); // already there (a hash change, a click on the current page)
     }
-    try {
-      await this.runGuards(resolved.view, req, res);
-    } catch {
-      return this.answer(res, [fullLoad(target)]); // the page load answers as the guard decides
-    }
+    const mount = await this.authorizeNavigation(session, resolved, { req, res });
+    // Refused: the page load answers as the guard decides.
+    if (!mount) return this.answer(res, [fullLoad(target)]);
     let events: DatastarEvent[];
     try {
-      events = await session.navigate(resolved, { replace: body.replace === true, pop: body.pop === true }, this.mountSession(session.id, req));
+      events = await session.navigate(resolved, { replace: body.replace === true, pop: body.pop === true }, mount, { req, res });
     } catch (error) {
       if (error instanceof SessionEndedError) return this.answer(res, [fullLoad(target)]);
       throw this.sessionError(error);
@@ -220,14 +244,26 @@ export class LiveRuntime implements LiveEngine {
     return this.pubsub.subscribe(topic);
   }
 
-  resolveNavigation(session: LiveSession, to: string, withRequest = false): LiveNavigationTarget | undefined {
+  resolveNavigation(session: LiveSession, to: string): LiveNavigationTarget | undefined {
     const { path, search } = splitTarget(to);
     const match = this.matchView(path);
     if (!match || match.view.stateless || match.view.group !== session.view.group) return undefined;
-    // Without a request to run them with, a guarded view is loaded in full: its guards decide.
-    if (!withRequest && hasGuards(match.view)) return undefined;
     const query = Object.fromEntries(new URLSearchParams(search));
     return { view: match.view, path, search, params: { ...query, ...match.params } };
+  }
+
+  /**
+   * The target view's effective guards (global, class, method), run as for its page GET: with
+   * the navigation's request pointed at the target. Resolves with what its mount() gets, or
+   * undefined (a full page load, where the guards answer as usual). Without a request (a
+   * navigation from handleInfo) a guarded target is always loaded in full.
+   */
+  async authorizeNavigation(session: LiveSession, target: LiveNavigationTarget, request?: LiveRequest): Promise<LiveMountSession | undefined> {
+    if (!request) return this.guards.has(target.view) ? undefined : this.mountSession(session.id, undefined);
+    const route = `${this.globalPrefix ? `/${this.globalPrefix}` : ''}${target.view.route.pattern}`;
+    const req = targetRequest(request.req, { ...target, params: this.paramsOf(target.view, target.path) ?? {}, route });
+    if (!(await this.guards.allow(target.view, req, request.res))) return undefined;
+    return this.mountSession(session.id, req);
   }
 
   ended(session: LiveSession): void {
@@ -258,9 +294,7 @@ export class LiveRuntime implements LiveEngine {
   private renderPage(view: LiveViewDefinition, session: LiveSession, html: string, flash: string): string {
     const hbs = this.templates.handlebars;
     const signals = session.pageSignals();
-    // "@name(" is an action to the client even inside strings: escape it in the JSON.
-    const json = htmlSafeJson(signals).replace(/@/g, '\\u0040');
-    const attributes = [`id="${LIVE_WRAPPER_ID}"`, `data-signals="${escapeAttribute(json)}"`];
+    const attributes = [`id="${LIVE_WRAPPER_ID}"`, `data-signals="${escapeAttribute(expressionLiteral(signals))}"`];
     if (!view.stateless) {
       const base = this.templates.dispatchPath;
       attributes.push(`data-init="${escapeAttribute(streamAction(liveUrl(base, '_stream'), session.token))}"`);
@@ -292,6 +326,16 @@ export class LiveRuntime implements LiveEngine {
       `<main ${locals.live.attributes}>${locals.live.content}</main>\n</body>\n</html>\n`;
   };
 
+  /** A slot for a session waiting for its stream, or 429 with `Retry-After`. */
+  private admit(req: any, res: any): () => void {
+    const slot = this.pending.take(String(this.clientKey(req) ?? ''));
+    if (typeof slot === 'function') return slot;
+    // Waiting sessions are gone within idleTimeoutMs: by then a slot is free.
+    const seconds = Math.ceil(this.settings.idleTimeoutMs / 1000);
+    this.adapterHost.httpAdapter.setHeader(res, 'Retry-After', String(seconds));
+    throw new HttpException(LIVE_TOO_MANY_PENDING(slot, seconds), HttpStatus.TOO_MANY_REQUESTS);
+  }
+
   private mountSession(id: string, req: any): LiveMountSession {
     return { id, request: req, user: req?.user ?? req?.raw?.user, data: req?.session ?? req?.raw?.session ?? {} };
   }
@@ -300,40 +344,16 @@ export class LiveRuntime implements LiveEngine {
     const raw = req.raw ?? req;
     try {
       return await readSignals(
-        { method: raw.method, url: raw.originalUrl ?? raw.url, headers: raw.headers, body: req.body, stream: raw },
-        { limit: this.options.signalsLimit, timeout: this.options.signalsTimeout },
+        { method: raw.method, url: raw.originalUrl ?? raw.url, headers: raw.headers, body: req.body, rawBody: req.rawBody ?? raw.rawBody, stream: raw },
+        { limit: this.options.signalsLimit, limits: this.options.signalsLimits, timeout: this.options.signalsTimeout },
       );
     } catch (error) {
       throw error instanceof SignalsError ? new HttpException(error.message, error.status) : new BadRequestException(String(error));
     }
   }
 
-  /**
-   * The target view's guards (global, class, method) with the navigation request: they throw to
-   * refuse. Guards only: no interceptors or pipes around a page that is not being rendered (and no
-   * param resolution: Fastify's reply is a thenable that settles only once the answer is sent).
-   */
-  private async runGuards(view: LiveViewDefinition, req: any, res: any): Promise<void> {
-    let run = this.guardRuns.get(view);
-    if (!run) {
-      const creator = this.contextCreator as any;
-      const instance = view.instance as Record<string, Function>;
-      const page = instance[LIVE_PAGE_METHOD];
-      const moduleKey: string = (view.wrapper as any).host?.token;
-      const guards = creator.guardsContextCreator.create(instance, page, moduleKey);
-      run = creator.createGuardsFn(guards, instance, page, 'http') ?? (async () => undefined);
-      this.guardRuns.set(view, run!);
-    }
-    await run!([req, res, undefined]);
-  }
-
   private open(res: any): SseWriter {
-    if (typeof res.hijack === 'function') res.hijack(); // Fastify: the reply is ours now
-    return new SseWriter(res.raw ?? res, {
-      heartbeat: this.options.heartbeat ?? DEFAULT_HEARTBEAT_MS,
-      maxBufferedBytes: this.options.maxBufferedBytes,
-      compression: this.options.compression,
-    }).open();
+    return openSseWriter(res, this.options);
   }
 
   /** Events as a finished SSE answer, or 204 when they all went down the stream. */
@@ -353,23 +373,22 @@ export class LiveRuntime implements LiveEngine {
   private sessionError(error: unknown): unknown {
     if (error instanceof SessionEndedError) return new UnauthorizedException(LIVE_TOKEN_REFUSED('session'));
     if (error instanceof SessionBusyError) return new HttpException(LIVE_SESSION_BUSY, HttpStatus.TOO_MANY_REQUESTS);
+    if (error instanceof SignalsTooLargeError) return new PayloadTooLargeException(LIVE_SIGNALS_TOO_LARGE(error.bytes, error.limit));
     return error;
   }
 }
 
-/** The token from its header (or, for the stream, the `token` query parameter). */
-function tokenOf(req: any, allowQuery = false): string | undefined {
+/** The token from its header: never from the URL, which access logs and proxies keep. */
+function tokenOf(req: any): string | undefined {
   const header = (req.headers ?? req.raw?.headers)?.[LIVE_TOKEN_HEADER];
-  if (typeof header === 'string' && header !== '') return header;
-  if (allowQuery) return requestQuery(req)[LIVE_TOKEN_QUERY];
-  return undefined;
+  return typeof header === 'string' && header !== '' ? header : undefined;
 }
 
 function fullLoad(target: string): DatastarEvent {
   return executeScript(fullLoadScript(target));
 }
 
-function hasGuards(view: LiveViewDefinition): boolean {
-  const classGuards: unknown[] | undefined = Reflect.getMetadata(GUARDS_METADATA, view.metatype);
-  return (classGuards?.length ?? 0) > 0;
+function positive(name: string, value: number): number {
+  if (typeof value !== 'number' || !(value > 0)) throw new Error(INVALID_LIVE_LIMIT(name, value));
+  return value;
 }

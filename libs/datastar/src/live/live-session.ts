@@ -2,15 +2,17 @@ import type { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import type { Observable } from 'rxjs';
 import {
-  consoleLog, executeScript, htmlSafeJson, patchElements, patchSignals,
+  executeScript, htmlSafeJson, patchElements, patchSignals,
   type DatastarEvent, type MessageEventLike, type Signals, type SseCloseReason, type SseWriter,
 } from '../protocol';
+import { errorForBrowser, errorId } from '../datastar.errors';
 import type { TemplateSource } from '../templates/datastar-templates.service';
 import { LIVE_ROOT_ID, LIVE_TOKEN_SIGNAL, MAX_OUTBOX, MAX_SESSION_QUEUE } from './live.constants';
 import { CALLBACK_FAILED } from './live.messages';
 import { fullLoadScript, navigationScript } from './live-actions';
 import { LiveContext, type LiveContextHost, type LiveNavigation } from './live-context';
-import { jsonClone, signalsDiff } from './live-signals';
+import type { LiveRequest } from './live-guards';
+import { jsonBytes, jsonClone, signalsDiff } from './live-signals';
 import type { LiveTokens } from './live-token';
 import type { LiveViewDefinition } from './live-view.registry';
 import type { LiveMountSession, LiveTerminateReason } from './live-view.interface';
@@ -21,7 +23,10 @@ export interface LiveSettings {
   readonly graceMs: number;
   readonly idleTimeoutMs: number;
   readonly flashMs: number;
-  readonly production: boolean;
+  /** Largest JSON size of a session's signals once an event's are taken (413 past it). */
+  readonly maxSignalBytes: number;
+  /** The module's `exposeErrors`: error details go to the browser console only when true. */
+  readonly exposeErrors: boolean;
 }
 
 /** What a session needs from the runtime that owns it. */
@@ -34,6 +39,8 @@ export interface LiveEngine {
   subscribe(topic: string): Observable<MessageEventLike>;
   /** Where a soft navigation may go: the target view, or undefined for a full page load. */
   resolveNavigation(session: LiveSession, to: string): LiveNavigationTarget | undefined;
+  /** The target's guards, run with the navigation's request: what its mount() gets, or undefined for a full page load. */
+  authorizeNavigation(session: LiveSession, target: LiveNavigationTarget, request?: LiveRequest): Promise<LiveMountSession | undefined>;
   /** The session ended: forget it. */
   ended(session: LiveSession): void;
 }
@@ -85,6 +92,12 @@ export class LiveSession {
   private running = false;
   private paused = true;
   private droppedInfos = 0;
+  /** The stream attached once: timers, subscriptions and handleInfo run from then on. */
+  private active = false;
+  /** Messages for handleInfo that arrived before that. */
+  private readonly earlyInfos: Array<{ ctx: LiveContext; message: unknown; done?: () => void }> = [];
+  /** Frees this session's place among those waiting for their stream. */
+  private releasePending?: () => void;
   private idleTimer?: NodeJS.Timeout;
   private graceTimer?: NodeJS.Timeout;
   private refreshTimer?: NodeJS.Timeout;
@@ -139,6 +152,11 @@ export class LiveSession {
     return { ...this.ctx.signals, [LIVE_TOKEN_SIGNAL]: this.token };
   }
 
+  /** Holds a place among the sessions waiting for their stream, until it attaches or the session ends. */
+  holdPending(release: () => void): void {
+    this.releasePending = release;
+  }
+
   /** Starts the idle timer (a live session registered after its page rendered) and runs queued work. */
   start(): void {
     this.idleTimer = this.timer(this.engine.settings.idleTimeoutMs, () => void this.terminate('idle'));
@@ -152,6 +170,7 @@ export class LiveSession {
     if (this.state === 'terminated') return false;
     this.clearTimer('idleTimer');
     this.clearTimer('graceTimer');
+    this.releasePending?.();
     const previous = this.attached;
     this.attached = writer;
     if (previous && previous !== writer) previous.close('replaced');
@@ -175,6 +194,7 @@ export class LiveSession {
         this.connectedOnce = true;
         this.startRefresh();
         if (events.length) writer.send(events);
+        this.activate();
       },
       drop: () => undefined,
     });
@@ -198,12 +218,18 @@ export class LiveSession {
    * Runs handleEvent in the queue. Resolves with the events for the event's own response: those
    * produced while no stream was open (empty when they went down the stream).
    */
-  event(name: string, signals: Signals): Promise<DatastarEvent[]> {
+  event(name: string, signals: Signals, request?: LiveRequest): Promise<DatastarEvent[]> {
     return new Promise((resolve, reject) => {
+      // Refused before it waits in the queue too: an oversized body is not held there.
+      const tooLarge = this.oversized(signals);
+      if (tooLarge) return reject(tooLarge);
       const accepted = this.enqueue({
         run: async () => {
           const ctx = this.ctx;
           const response: DatastarEvent[] = [];
+          // Against the view that takes them (a navigation may have run meanwhile).
+          const refused = this.oversized(signals);
+          if (refused) return reject(refused);
           ctx.absorbSignals(signals);
           // The browser has these values now: no need to send them back.
           for (const key of Object.keys(signals)) {
@@ -211,7 +237,7 @@ export class LiveSession {
           }
           const events = await this.run(ctx, `handleEvent("${name}")`, () => this.view.instance.handleEvent?.(name, signals, ctx));
           this.emit(events, response);
-          await this.afterCallback(ctx, response);
+          await this.afterCallback(ctx, response, request);
           resolve(response);
         },
         drop: () => reject(new SessionEndedError()),
@@ -221,13 +247,15 @@ export class LiveSession {
   }
 
   /** Soft navigation in the queue; resolves with the events for the request's own response (no stream). */
-  navigate(target: LiveNavigationTarget, options: { replace: boolean; pop: boolean }, session: LiveMountSession): Promise<DatastarEvent[]> {
+  navigate(
+    target: LiveNavigationTarget, options: { replace: boolean; pop: boolean }, session: LiveMountSession, request?: LiveRequest,
+  ): Promise<DatastarEvent[]> {
     return new Promise((resolve, reject) => {
       const accepted = this.enqueue({
         run: async () => {
           const response: DatastarEvent[] = [];
           this.emit(await this.switchView(target, options, session), response);
-          await this.afterCallback(this.ctx, response);
+          await this.afterCallback(this.ctx, response, request);
           resolve(response);
         },
         drop: () => reject(new SessionEndedError()),
@@ -244,6 +272,12 @@ export class LiveSession {
   }
 
   private deliverInfo(ctx: LiveContext, message: unknown, done?: () => void): void {
+    if (!this.active && this.state !== 'terminated') {
+      // No handleInfo for a page whose stream never opened: kept (bounded) until it does.
+      if (this.earlyInfos.length < MAX_SESSION_QUEUE) this.earlyInfos.push({ ctx, message, done });
+      else this.droppedInfo(done);
+      return;
+    }
     const accepted = this.enqueue({
       run: async () => {
         try {
@@ -258,12 +292,29 @@ export class LiveSession {
       },
       drop: () => done?.(),
     });
-    if (!accepted) {
-      done?.();
-      if (this.droppedInfos++ === 0) {
-        this.engine.logger.warn(`live view ${this.view?.route.pattern}: session ${this.id} has ${MAX_SESSION_QUEUE} queued messages; dropping new ones.`);
-      }
+    if (!accepted) this.droppedInfo(done);
+  }
+
+  /** The session keeps the signals its view declared: a client cannot make them larger than the limit. */
+  private oversized(signals: Signals): SignalsTooLargeError | undefined {
+    const limit = this.engine.settings.maxSignalBytes;
+    const bytes = jsonBytes(this.ctx.signalsWith(signals));
+    return bytes > limit ? new SignalsTooLargeError(bytes, limit) : undefined;
+  }
+
+  private droppedInfo(done?: () => void): void {
+    done?.();
+    if (this.droppedInfos++ === 0) {
+      this.engine.logger.warn(`live view ${this.view?.route.pattern}: session ${this.id} has ${MAX_SESSION_QUEUE} queued messages; dropping new ones.`);
     }
+  }
+
+  /** The first stream attached: the view's timers and subscriptions start, early messages go to handleInfo. */
+  private activate(): void {
+    if (this.active) return;
+    this.active = true;
+    this.ctx.activate();
+    for (const info of this.earlyInfos.splice(0)) this.deliverInfo(info.ctx, info.message, info.done);
   }
 
   private deliverEvents(ctx: LiveContext, events: readonly MessageEventLike[]): void {
@@ -283,7 +334,9 @@ export class LiveSession {
     this.clearTimer('idleTimer');
     this.clearTimer('graceTimer');
     this.clearTimer('refreshTimer');
+    this.releasePending?.();
     for (const task of this.queue.splice(0)) task.drop();
+    for (const info of this.earlyInfos.splice(0)) info.done?.();
     this.outbox = [];
     const ctx = this.ctx;
     ctx?.dispose();
@@ -360,13 +413,18 @@ export class LiveSession {
     return events;
   }
 
-  /** Navigation and terminate() asked for by the callback that just ran. */
-  private async afterCallback(ctx: LiveContext, response?: DatastarEvent[]): Promise<void> {
+  /**
+   * Navigation and terminate() asked for by the callback that just ran. A navigation passes the
+   * target's guards with the callback's request (none for handleInfo: a guarded target then
+   * loads in full), like a `_nav` POST.
+   */
+  private async afterCallback(ctx: LiveContext, response?: DatastarEvent[], request?: LiveRequest): Promise<void> {
     if (ctx !== this.ctx || this.state === 'terminated') return;
     const navigation = ctx.takeNavigation();
     if (navigation) {
       const target = this.engine.resolveNavigation(this, navigation.to);
-      if (target) this.emit(await this.switchView(target, { replace: navigation.replace, pop: false }, this.mountSessionFromServer()), response);
+      const session = target && (await this.engine.authorizeNavigation(this, target, request));
+      if (target && session) this.emit(await this.switchView(target, { replace: navigation.replace, pop: false }, session), response);
       else this.emit([this.fullLoad(navigation)], response);
     }
     if (ctx.takeTerminate()) {
@@ -415,10 +473,6 @@ export class LiveSession {
     return executeScript(fullLoadScript(navigation.to));
   }
 
-  private mountSessionFromServer(): LiveMountSession {
-    return { id: this.id, request: undefined, user: undefined, data: {} };
-  }
-
   /** Output goes down the open stream, else into `response` (an event's own answer), else the outbox. */
   private emit(events: DatastarEvent[], response?: DatastarEvent[]): void {
     if (events.length === 0 || this.state === 'terminated') return;
@@ -435,15 +489,16 @@ export class LiveSession {
   }
 
   private failure(label: string, error: unknown): DatastarEvent[] {
-    const message = this.logFailure(label, error);
-    return this.engine.settings.production ? [] : [consoleLog('error', `[datastar] ${message}`)];
+    const { message, id } = this.logFailure(label, error);
+    return [errorForBrowser(message, id, this.engine.settings.exposeErrors)];
   }
 
-  private logFailure(label: string, error: unknown): string {
+  private logFailure(label: string, error: unknown): { message: string; id: string } {
     const err = error instanceof Error ? error : new Error(String(error));
     const message = CALLBACK_FAILED(this.view?.route.pattern ?? '?', label, err.message);
-    this.engine.logger.error(message, err.stack);
-    return message;
+    const id = errorId();
+    this.engine.logger.error(`${message} [error ${id}]`, err.stack);
+    return { message, id };
   }
 
   private enqueue(task: Task): boolean {
@@ -482,6 +537,9 @@ export class LiveSession {
       },
       get connected() {
         return session.connected && holder.ctx === session.ctx;
+      },
+      get active() {
+        return session.active;
       },
       flashMs: this.engine.settings.flashMs,
       renderFragment: (source, locals) => this.engine.renderFragment(source, locals),
@@ -550,5 +608,15 @@ export class SessionEndedError extends Error {
 export class SessionBusyError extends Error {
   constructor() {
     super('live session busy');
+  }
+}
+
+/** An event's signals would make the session's larger than `maxSignalBytes`. */
+export class SignalsTooLargeError extends Error {
+  constructor(
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super('live signals too large');
   }
 }

@@ -59,7 +59,7 @@ export class LiveSessionsService implements BeforeApplicationShutdown {
     await Promise.all(targets.map((s) => s.terminate(reason)));
   }
 
-  /** Queues `message` for the session's `handleInfo()`; false when there is no such session. */
+  /** Queues `message` for the session's `handleInfo()` (held until its stream attaches); false when there is no such session. */
   send(id: string, message: unknown): boolean {
     return this.sessions.get(id)?.send(message) ?? false;
   }

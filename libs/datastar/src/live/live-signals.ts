@@ -10,6 +10,12 @@ export function jsonClone<T>(value: T): T {
   return text === undefined ? (undefined as T) : JSON.parse(text);
 }
 
+/** Bytes of `value` as UTF-8 JSON: what keeping or sending it costs. */
+export function jsonBytes(value: unknown): number {
+  const text = JSON.stringify(value);
+  return text === undefined ? 0 : Buffer.byteLength(text, 'utf8');
+}
+
 /**
  * The JSON Merge Patch (RFC 7386) that turns `sent` into `next`, as small as it gets: unchanged
  * keys are left out, objects are diffed key by key, removed keys become `null`, arrays are

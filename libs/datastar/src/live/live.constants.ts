@@ -3,10 +3,8 @@ export const LIVE_VIEW_METADATA = 'datastar:live-view';
 
 /** Local signal (never sent by the client) that holds the session's signed token. */
 export const LIVE_TOKEN_SIGNAL = '_lv';
-/** Header that carries the token on stream, event and navigation requests. */
+/** Header that carries the token on stream, event and navigation requests (never the URL: access logs keep URLs). */
 export const LIVE_TOKEN_HEADER = 'x-live-token';
-/** Query parameter accepted for the stream token (the default mount template uses the header). */
-export const LIVE_TOKEN_QUERY = 'token';
 
 /** The element that wraps a live page: signals, the session stream, the 401 and popstate handlers. */
 export const LIVE_WRAPPER_ID = 'ds-live';
@@ -27,7 +25,10 @@ export const LIVE_EVENT_METHOD = '__dsLiveEvent';
 export const DEFAULT_LIVE_GROUP = 'default';
 export const DEFAULT_TOKEN_TTL_MS = 60 * 60 * 1000;
 export const DEFAULT_GRACE_MS = 15_000;
-export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+export const DEFAULT_IDLE_TIMEOUT_MS = 15_000;
+export const DEFAULT_MAX_PENDING_SESSIONS = 10_000;
+export const DEFAULT_MAX_PENDING_PER_CLIENT = 50;
+export const DEFAULT_MAX_SIGNAL_BYTES = 64 * 1024;
 export const DEFAULT_FLASH_MS = 4_000;
 
 /** Tasks (events, infos) waiting per session before new infos are dropped and events get 429. */

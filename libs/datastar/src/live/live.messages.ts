@@ -76,3 +76,14 @@ export const INVALID_LINK_ATTRIBUTE = (name: string) =>
 export const TOKEN_SECRET_EMPTY = 'LiveTokens needs a non-empty secret.';
 
 export const INVALID_TOKEN_TTL = (ttl: number) => `live.tokenTtlMs must be a positive number of ms, got ${ttl}.`;
+
+export const LIVE_TOO_MANY_PENDING = (scope: 'server' | 'client', retryAfterS: number) =>
+  `Too many live sessions are waiting for their stream ${scope === 'client' ? 'from this client' : 'on this server'}: ` +
+  `retry in ${retryAfterS} s. A live page opens its stream on load (data-init); pages that never do are dropped after live.idleTimeoutMs.`;
+
+export const LIVE_SIGNALS_TOO_LARGE = (bytes: number, limit: number) =>
+  `This event would make the live session's signals ${bytes} bytes, over live.maxSignalBytes (${limit}): ` +
+  'keep large data on the server (ctx.assign) and send only what the page edits, or raise the limit.';
+
+export const INVALID_LIVE_LIMIT = (name: string, value: unknown) =>
+  `live.${name} must be a positive number, got ${JSON.stringify(value)}.`;

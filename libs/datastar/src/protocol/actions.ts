@@ -1,14 +1,9 @@
 /** Datastar action expressions (`@post('/url', {...})`) built safely from TypeScript. */
-export type ActionMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
+import { expressionLiteral, stringLiteral, type Expression } from './expression-literal';
 
-/** A piece of Datastar expression written as is, e.g. `expr('$_csrf')` as a header value. */
-export class Expression {
-  constructor(readonly source: string) {}
-}
-/** Marks `source` as a Datastar expression rather than a string literal. */
-export function expr(source: string): Expression {
-  return new Expression(source);
-}
+export { Expression, expr } from './expression-literal';
+
+export type ActionMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 const METHODS: ReadonlySet<string> = new Set(['get', 'post', 'put', 'patch', 'delete']);
 
@@ -33,25 +28,13 @@ export interface ActionOptions {
 }
 
 /**
- * `@post('/ds/counter/increment', {...})`. The URL and every string are written as JSON string
- * literals, so nothing a user typed can break out of the expression; the result still needs
- * HTML attribute escaping (Handlebars' `{{ }}` does that).
+ * `@post("/ds/counter/increment",{...})`. The URL and every option go through
+ * {@link expressionLiteral}, so nothing a user typed can break out of the expression or be
+ * rewritten by the client; the result still needs HTML attribute escaping (Handlebars' `{{ }}`
+ * does that).
  */
 export function action(method: ActionMethod, url: string, options?: ActionOptions): string {
   if (!METHODS.has(method)) throw new TypeError(`Unknown action method "${String(method)}": use get, post, put, patch or delete.`);
-  const opts = options && Object.keys(options).some((k) => options[k] !== undefined) ? `,${literal(options)}` : '';
-  return `@${method}(${JSON.stringify(String(url))}${opts})`;
-}
-
-function literal(value: unknown): string {
-  if (value instanceof Expression) return value.source;
-  if (value instanceof RegExp) return JSON.stringify(value.source);
-  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
-  if (Array.isArray(value)) return `[${value.map(literal).join(',')}]`;
-  const parts: string[] = [];
-  for (const key of Object.keys(value)) {
-    const v = (value as Record<string, unknown>)[key];
-    if (v !== undefined) parts.push(`${JSON.stringify(key)}:${literal(v)}`);
-  }
-  return `{${parts.join(',')}}`;
+  const opts = options && Object.keys(options).some((k) => options[k] !== undefined) ? `,${expressionLiteral(options)}` : '';
+  return `@${method}(${stringLiteral(String(url))}${opts})`;
 }

@@ -9,10 +9,11 @@ export {
 } from './execute';
 export { encodeEvent, encodeEvents, encodeComment, type MessageEventLike } from './encoder';
 export {
-  readSignals, parseSignals, SignalsError, DEFAULT_SIGNALS_LIMIT, DEFAULT_MAX_DEPTH,
-  type SignalsSource, type ReadSignalsOptions, type Signals,
+  readSignals, parseSignals, SignalsError, DEFAULT_SIGNALS_LIMIT, DEFAULT_SIGNALS_LIMITS,
+  type SignalsSource, type ReadSignalsOptions, type SignalsLimits, type Signals,
 } from './read-signals';
 export { action, expr, Expression, type ActionMethod, type ActionOptions } from './actions';
+export { expressionLiteral, stringLiteral } from './expression-literal';
 export { parseJsonSafely, htmlSafeJson, isUnsafeKey } from './safe-json';
 export { SseWriter, encodeOnce, type SseWriterOptions, type SseCloseReason } from './sse-writer';
 export {

@@ -106,19 +106,20 @@ describe('readSignals: GET and DELETE', () => {
     expect(Object.keys(signals)).toEqual(['x']);
   });
 
-  it('answers 400 to nesting deeper than maxDepth', async () => {
-    await expect(readSignals(getRaw('{"a":{"b":{}}}'), { maxDepth: 3 })).resolves.toEqual({ a: { b: {} } });
-    await expectStatus(readSignals(getRaw('{"a":{"b":{"c":{}}}}'), { maxDepth: 3 }), 400);
-    await expectStatus(readSignals(getRaw('{"a":[[[1]]]}'), { maxDepth: 3 }), 400);
+  it('answers 413 naming the option to nesting deeper than limits.depth', async () => {
+    await expect(readSignals(getRaw('{"a":{"b":{}}}'), { limits: { depth: 3 } })).resolves.toEqual({ a: { b: {} } });
+    await expectStatus(readSignals(getRaw('{"a":{"b":{"c":{}}}}'), { limits: { depth: 3 } }), 413);
+    await expectStatus(readSignals(getRaw('{"a":[[[1]]]}'), { limits: { depth: 3 } }), 413);
+    await expect(readSignals(getRaw('{"a":[[[1]]]}'), { limits: { depth: 3 } })).rejects.toThrow(/deeper than 3 levels.*signalsLimits\.depth/);
   });
 
-  it('answers 400, not a crash, to absurdly deep nesting with the default depth', async () => {
+  it('answers 413, not a crash, to absurdly deep nesting with the default depth (32)', async () => {
     const depth = 100_000;
     const text = `{"a":${'['.repeat(depth)}${']'.repeat(depth)}}`;
-    await expectStatus(readSignals({ method: 'POST', headers: JSON_HEADERS, body: text }), 400);
-    const justDeepEnough = `${'{"a":'.repeat(63)}{}${'}'.repeat(63)}`; // 64 levels
+    await expectStatus(readSignals({ method: 'POST', headers: JSON_HEADERS, body: text }), 413);
+    const justDeepEnough = `${'{"a":'.repeat(31)}{}${'}'.repeat(31)}`; // 32 levels
     await expect(readSignals({ method: 'POST', headers: JSON_HEADERS, body: justDeepEnough })).resolves.toBeDefined();
-    await expectStatus(readSignals({ method: 'POST', headers: JSON_HEADERS, body: `{"b":${justDeepEnough}}` }), 400);
+    await expectStatus(readSignals({ method: 'POST', headers: JSON_HEADERS, body: `{"b":${justDeepEnough}}` }), 413);
   });
 });
 
@@ -164,8 +165,8 @@ describe('readSignals: POST, PUT, PATCH with a parsed body', () => {
     await expect(readSignals({ method: 'POST', headers: {} })).resolves.toEqual({});
   });
 
-  it('answers 400 to a parsed body nested deeper than maxDepth', async () => {
-    await expectStatus(readSignals({ method: 'POST', headers: JSON_HEADERS, body: { a: { b: { c: 1 } } } }, { maxDepth: 2 }), 400);
+  it('answers 413 to a parsed body nested deeper than limits.depth', async () => {
+    await expectStatus(readSignals({ method: 'POST', headers: JSON_HEADERS, body: { a: { b: { c: 1 } } } }, { limits: { depth: 2 } }), 413);
   });
 
   it('returns urlencoded form fields of a parsed body, without prototype keys', async () => {
@@ -285,8 +286,8 @@ describe('readSignals: POST from a raw stream', () => {
     expectNoPollution();
   });
 
-  it('answers 400 to a streamed body nested deeper than maxDepth', async () => {
-    await expectStatus(readSignals(post(streamOf('{"a":{"b":{"c":1}}}')), { maxDepth: 2 }), 400);
+  it('answers 413 to a streamed body nested deeper than limits.depth', async () => {
+    await expectStatus(readSignals(post(streamOf('{"a":{"b":{"c":1}}}')), { limits: { depth: 2 } }), 413);
   });
 
   it.each([
@@ -349,11 +350,11 @@ describe('readSignals: POST from a raw stream', () => {
 
 describe('parseSignals and SignalsError', () => {
   it('parses an object within limits', () => {
-    expect(parseSignals('{"a":{"b":1}}', 100, 2)).toEqual({ a: { b: 1 } });
+    expect(parseSignals('{"a":{"b":1}}', 100, { depth: 2 })).toEqual({ a: { b: 1 } });
   });
 
   it('throws 400, 413 with the right status', () => {
-    expect(() => parseSignals('{"a":{"b":1}}', 100, 1)).toThrow(SignalsError);
+    expect(() => parseSignals('{"a":{"b":1}}', 100, { depth: 1 })).toThrow(expect.objectContaining({ status: 413 }));
     expect(() => parseSignals('{"a":1}', 3)).toThrow(expect.objectContaining({ status: 413 }));
     expect(() => parseSignals('[]')).toThrow(expect.objectContaining({ status: 400 }));
   });
@@ -364,5 +365,52 @@ describe('parseSignals and SignalsError', () => {
     expect(error.name).toBe('SignalsError');
     expect(error.status).toBe(415);
     expect(error.message).toBe('nope');
+  });
+});
+
+describe('readSignals: limits on keys, depth and string length, for every body kind', () => {
+  const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+  const TEXT = { 'content-type': 'text/plain' };
+  const manyKeys = (n: number) => JSON.stringify(Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, 1])));
+  const sources: Array<[string, (text: string) => SignalsSource]> = [
+    ['query', (text) => getRaw(text)],
+    ['JSON string body', (text) => ({ method: 'POST', headers: JSON_HEADERS, body: text })],
+    ['parsed JSON body', (text) => ({ method: 'POST', headers: JSON_HEADERS, body: JSON.parse(text) })],
+    ['text/plain stream', (text) => post(streamOf(text), TEXT)],
+  ];
+
+  it.each(sources)('%s: counts object keys and array items at every depth (413 past limits.keys)', async (_kind, source) => {
+    await expect(readSignals(source('{"a":{"b":1,"c":[1,2]}}'), { limits: { keys: 5 } })).resolves.toEqual({ a: { b: 1, c: [1, 2] } });
+    await expectStatus(readSignals(source('{"a":{"b":1,"c":[1,2,3]}}'), { limits: { keys: 5 } }), 413);
+    await expect(readSignals(source(manyKeys(10_001)))).rejects.toThrow(/more than 10000 keys.*signalsLimits\.keys/);
+    await expect(readSignals(source(manyKeys(9_999)))).resolves.toBeDefined();
+  });
+
+  it.each(sources)('%s: bounds the length of strings and keys (413 past limits.stringLength)', async (_kind, source) => {
+    await expect(readSignals(source('{"abc":"xyz"}'), { limits: { stringLength: 3 } })).resolves.toEqual({ abc: 'xyz' });
+    await expectStatus(readSignals(source('{"abc":["wxyz"]}'), { limits: { stringLength: 3 } }), 413);
+    await expectStatus(readSignals(source('{"abcd":1}'), { limits: { stringLength: 3 } }), 413);
+    await expect(readSignals(source(`{"a":"${'x'.repeat(256 * 1024 + 1)}"}`), { limit: 1e6 })).rejects.toThrow(/signalsLimits\.stringLength/);
+  });
+
+  it('applies the limits to form fields, parsed or not', async () => {
+    await expectStatus(readSignals({ method: 'POST', headers: FORM, body: 'a=1&b=2&c=3' }, { limits: { keys: 2 } }), 413);
+    await expectStatus(readSignals(post(streamOf('a=1&b=2&c=3'), FORM), { limits: { keys: 2 } }), 413);
+    await expectStatus(readSignals({ method: 'POST', headers: FORM, body: { a: { b: { c: '1' } } } }, { limits: { depth: 2 } }), 413);
+    await expectStatus(readSignals({ method: 'POST', headers: FORM, body: { a: 'xxxx' } }, { limits: { stringLength: 3 } }), 413);
+  });
+
+  it('drops prototype keys at every depth of a form a parser nested (qs: a[constructor][prototype][p2]=1)', async () => {
+    const body = { a: { constructor: { prototype: { p2: '1' } }, ok: '1' }, b: [{ prototype: 'x', y: '2' }] };
+    const signals = await readSignals({ method: 'POST', headers: FORM, body });
+    expect(signals).toEqual({ a: { ok: '1' }, b: [{ y: '2' }] });
+    expect(Object.keys(signals.a as object)).toEqual(['ok']);
+  });
+
+  it('answers 400 when the bytes a parser kept (rawBody) are not UTF-8, although its text has U+FFFD instead', async () => {
+    const rawBody = Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xff, 0xc3]), Buffer.from('"}')]);
+    await expectStatus(readSignals({ method: 'POST', headers: JSON_HEADERS, body: { a: '\ufffd\ufffd' }, rawBody }), 400);
+    await expect(readSignals({ method: 'POST', headers: JSON_HEADERS, body: { a: '\ufffd' }, rawBody: Buffer.from('{"a":"\ufffd"}') }))
+      .resolves.toEqual({ a: '\ufffd' });
   });
 });

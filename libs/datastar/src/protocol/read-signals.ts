@@ -1,3 +1,7 @@
+import { isUtf8 } from 'node:buffer';
+import {
+  BODY_NOT_UTF8, SIGNALS_STRING_TOO_LONG, SIGNALS_TOO_DEEP, SIGNALS_TOO_LARGE, SIGNALS_TOO_MANY_KEYS,
+} from '../datastar.messages';
 import { DATASTAR_QUERY_PARAM } from './protocol.constants';
 import { isUnsafeKey, parseJsonSafely } from './safe-json';
 
@@ -11,13 +15,25 @@ export interface SignalsSource {
   body?: unknown;
   /** The raw request, read when no parser ran. */
   stream?: NodeJS.ReadableStream & { readableEnded?: boolean; complete?: boolean };
+  /** The bytes a parser decoded into `body`, when it kept them (Nest's `rawBody: true`): checked as strict UTF-8. */
+  rawBody?: unknown;
+}
+
+/** Bounds on the shape of signals; each one past its bound is a 413 that names it. */
+export interface SignalsLimits {
+  /** Object keys and array items in total, at every depth (default 10,000). */
+  keys?: number;
+  /** Deepest nesting of objects and arrays; the signals object itself is level 1 (default 32). */
+  depth?: number;
+  /** Longest key or string value, in characters (UTF-16 code units; default 262,144). */
+  stringLength?: number;
 }
 
 export interface ReadSignalsOptions {
   /** Largest accepted body or query value, in bytes (default 1 MiB). */
   limit?: number;
-  /** Deepest accepted nesting of objects and arrays (default 64). */
-  maxDepth?: number;
+  /** Keys, depth and string length (defaults: `DEFAULT_SIGNALS_LIMITS`). */
+  limits?: SignalsLimits;
   /** Give up on a body that stops arriving after this many ms (default 30 s). */
   timeout?: number;
 }
@@ -33,7 +49,12 @@ export class SignalsError extends Error {
 }
 
 export const DEFAULT_SIGNALS_LIMIT = 1024 * 1024;
-export const DEFAULT_MAX_DEPTH = 64;
+/** No page a person uses comes near these; a hostile body hits them long before it costs real CPU. */
+export const DEFAULT_SIGNALS_LIMITS: Readonly<Required<SignalsLimits>> = Object.freeze({
+  keys: 10_000,
+  depth: 32,
+  stringLength: 256 * 1024,
+});
 const DEFAULT_TIMEOUT = 30_000;
 
 /**
@@ -43,11 +64,11 @@ const DEFAULT_TIMEOUT = 30_000;
  */
 export async function readSignals(source: SignalsSource, options: ReadSignalsOptions = {}): Promise<Signals> {
   const limit = options.limit ?? DEFAULT_SIGNALS_LIMIT;
-  const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+  const limits = resolveLimits(options.limits);
   const method = source.method.toUpperCase();
   if (method === 'GET' || method === 'DELETE' || method === 'HEAD') {
     const fromQuery = queryParam(source.url);
-    if (fromQuery !== undefined) return parseSignals(fromQuery, limit, maxDepth);
+    if (fromQuery !== undefined) return parseSignals(fromQuery, limit, limits);
     if (method !== 'DELETE') return {};
     // Older clients sent DELETE signals in the body: fall through.
   }
@@ -66,16 +87,18 @@ export async function readSignals(source: SignalsSource, options: ReadSignalsOpt
   // A parser that read the JSON text `null` leaves null behind (Fastify): not an object either.
   if (body === null && declared > 0 && !isForm) throw new SignalsError(400, 'Signals must be a JSON object, e.g. {"count":1}.');
   if (isParsed(body)) {
+    // The parser may have decoded invalid bytes as U+FFFD: when it kept the bytes, they decide.
+    if (Buffer.isBuffer(source.rawBody) && !isUtf8(source.rawBody)) throw new SignalsError(400, BODY_NOT_UTF8);
     if (typeof body === 'string') {
       // already text
     } else if (Buffer.isBuffer(body)) {
       body = decodeUtf8(body);
     } else if (isForm) {
-      return formObject(body as Record<string, unknown>);
+      return formObject(body as Record<string, unknown>, limits);
     } else {
       // Content-Length was checked above; a chunked body that a parser already read was not.
       if (!(declared >= 0) && Buffer.byteLength(JSON.stringify(body) ?? '') > limit) throw tooLarge(limit);
-      return checkObject(body, maxDepth);
+      return checkObject(body, limits);
     }
   } else if (source.stream && !source.stream.readableEnded) {
     // Not `complete`: an IncomingMessage is complete once its body arrived, even if nobody read it.
@@ -85,12 +108,12 @@ export async function readSignals(source: SignalsSource, options: ReadSignalsOpt
   }
   const text = body as string;
   if (Buffer.byteLength(text) > limit) throw tooLarge(limit);
-  if (isForm) return formObject(Object.fromEntries(new URLSearchParams(text)));
-  return text.trim() === '' ? {} : parseSignals(text, limit, maxDepth);
+  if (isForm) return formObject(Object.fromEntries(new URLSearchParams(text)), limits);
+  return text.trim() === '' ? {} : parseSignals(text, limit, limits);
 }
 
-/** Parses signals JSON text: an object, within `limit` bytes and `maxDepth` levels. */
-export function parseSignals(text: string, limit = DEFAULT_SIGNALS_LIMIT, maxDepth = DEFAULT_MAX_DEPTH): Signals {
+/** Parses signals JSON text: an object, within `limit` bytes and the `limits` on its shape. */
+export function parseSignals(text: string, limit = DEFAULT_SIGNALS_LIMIT, limits?: SignalsLimits): Signals {
   if (text.length > limit || Buffer.byteLength(text) > limit) throw tooLarge(limit);
   let value: unknown;
   try {
@@ -98,37 +121,65 @@ export function parseSignals(text: string, limit = DEFAULT_SIGNALS_LIMIT, maxDep
   } catch (error) {
     throw new SignalsError(400, `Malformed signals JSON: ${(error as Error).message}`);
   }
-  return checkObject(value, maxDepth);
+  return checkObject(value, resolveLimits(limits));
 }
 
-function checkObject(value: unknown, maxDepth: number): Signals {
+function resolveLimits(limits: SignalsLimits | undefined): Required<SignalsLimits> {
+  return limits ? { ...DEFAULT_SIGNALS_LIMITS, ...limits } : DEFAULT_SIGNALS_LIMITS;
+}
+
+function checkObject(value: unknown, limits: Required<SignalsLimits>): Signals {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new SignalsError(400, 'Signals must be a JSON object, e.g. {"count":1}.');
   }
-  scrub(value, maxDepth);
+  scrub(value, limits);
   return value as Signals;
 }
 
-/** Deletes prototype keys in place (a parser may have made them own properties) and bounds depth. */
-function scrub(root: object, maxDepth: number): void {
+/**
+ * The one pass every body kind goes through: deletes prototype keys in place at every depth (a
+ * parser may have made them own properties), and bounds keys, depth and string length (413).
+ * Linear: each value is visited once and the key count stops the walk as soon as it is passed.
+ */
+function scrub(root: object, limits: Required<SignalsLimits>): void {
+  let keys = 0;
   const stack: Array<[object, number]> = [[root, 1]];
   while (stack.length) {
     const [node, depth] = stack.pop()!;
-    if (depth > maxDepth) throw new SignalsError(400, `Signals are nested deeper than ${maxDepth} levels.`);
-    for (const key of Object.keys(node)) {
-      if (isUnsafeKey(key)) {
-        delete (node as Record<string, unknown>)[key];
-        continue;
+    if (depth > limits.depth) throw new SignalsError(413, SIGNALS_TOO_DEEP(limits.depth));
+    const items = Array.isArray(node) ? (node as unknown[]) : undefined;
+    const names = items ? undefined : Object.keys(node);
+    const count = items ? items.length : names!.length;
+    keys += count;
+    if (keys > limits.keys) throw new SignalsError(413, SIGNALS_TOO_MANY_KEYS(limits.keys));
+    for (let i = 0; i < count; i++) {
+      let child: unknown;
+      if (items) {
+        child = items[i];
+      } else {
+        const key = names![i];
+        if (isUnsafeKey(key)) {
+          delete (node as Record<string, unknown>)[key];
+          continue;
+        }
+        if (key.length > limits.stringLength) throw new SignalsError(413, SIGNALS_STRING_TOO_LONG(limits.stringLength));
+        child = (node as Record<string, unknown>)[key];
       }
-      const child = (node as Record<string, unknown>)[key];
-      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+      if (typeof child === 'string') {
+        if (child.length > limits.stringLength) throw new SignalsError(413, SIGNALS_STRING_TOO_LONG(limits.stringLength));
+      } else if (child !== null && typeof child === 'object') {
+        stack.push([child, depth + 1]);
+      }
     }
   }
 }
 
-function formObject(fields: Record<string, unknown>): Signals {
+/** Form fields (flat, or nested by a parser such as Express' `qs`) as a plain object, scrubbed like JSON. */
+function formObject(fields: Record<string, unknown>, limits: Required<SignalsLimits>): Signals {
+  // Parsers may hand over a null-prototype object: signals are plain objects everywhere.
   const out: Signals = {};
   for (const key of Object.keys(fields)) if (!isUnsafeKey(key)) out[key] = fields[key];
+  scrub(out, limits);
   return out;
 }
 
@@ -150,7 +201,7 @@ function decodeUtf8(bytes: Buffer): string {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    throw new SignalsError(400, 'The request body is not valid UTF-8.');
+    throw new SignalsError(400, BODY_NOT_UTF8);
   }
 }
 
@@ -165,7 +216,7 @@ function mediaType(value: string | string[] | undefined): string {
 }
 
 function tooLarge(limit: number): SignalsError {
-  return new SignalsError(413, `Signals exceed the ${limit}-byte limit: send fewer signals or raise signalsLimit.`);
+  return new SignalsError(413, SIGNALS_TOO_LARGE(limit));
 }
 
 /** Reads a body up to `limit` bytes and decodes it as strict UTF-8 (chunks may split characters). */

@@ -116,6 +116,14 @@ export abstract class DatastarPubSub implements OnApplicationShutdown {
     });
   }
 
+  /**
+   * Messages from other processes refused since start: unsigned, forged or replayed ones (0 for an
+   * adapter that does not cross processes). A counter for metrics and alerts.
+   */
+  get rejectedCount(): number {
+    return 0;
+  }
+
   /** How many subscriptions `topic` has in this process (a gauge for metrics). */
   subscriberCount(topic: string): number {
     return this.topics.get(topic)?.size ?? 0;

@@ -4,6 +4,7 @@ import type { Redis, RedisOptions } from 'ioredis';
 import type { MessageEventLike } from '../protocol/encoder';
 import { parseJsonSafely } from '../protocol/safe-json';
 import { DatastarPubSub, toEventList } from './datastar-pubsub';
+import { RedisSigner } from './redis-signer';
 
 /** Prepended to every Redis channel and key this library uses, unless `keyPrefix` says otherwise. */
 export const DEFAULT_REDIS_KEY_PREFIX = 'datastar:';
@@ -16,6 +17,11 @@ export interface RedisConnectionOptions {
   options?: RedisOptions;
   /** Prefix of our channels and keys (default `datastar:`), so several apps can share a Redis. */
   keyPrefix?: string;
+  /**
+   * Required: the key (at least 32 characters, the same in every process) that signs every message
+   * we publish (HMAC-SHA256); messages without a valid, fresh signature are dropped and counted.
+   */
+  secret?: string;
   /** Your own clients (both or neither): used as they are, and never quit by `close()`. */
   publisher?: Redis;
   subscriber?: Redis;
@@ -26,8 +32,9 @@ export interface RedisConnectionOptions {
  *
  * - This process's subscribers get its own publications at once, like `MemoryPubSub`; the copy
  *   Redis echoes back carries our per-instance origin id and is skipped unparsed.
- * - A message from another process is JSON-parsed once and the same objects go to every local
- *   subscriber.
+ * - Every message is signed with `secret` (see `RedisSigner`); one from another process is checked,
+ *   then JSON-parsed once and the same objects go to every local subscriber. A message that fails
+ *   the check (anyone else who can PUBLISH on our channels) is dropped and counted.
  * - Redis down: publish() still reaches local subscribers and resolves; the broadcast to other
  *   processes is DROPPED (not buffered: Redis pub/sub is at-most-once anyway, and a buffer would
  *   replay stale UI patches after the outage). Drops are logged and counted. Subscriptions are
@@ -58,6 +65,10 @@ export class RedisPubSub extends DatastarPubSub {
     return this.redis.dropped;
   }
 
+  override get rejectedCount(): number {
+    return this.redis.signer.rejected;
+  }
+
   override async publish(
     topic: string,
     events: MessageEventLike | readonly MessageEventLike[],
@@ -65,9 +76,10 @@ export class RedisPubSub extends DatastarPubSub {
     const list = toEventList(topic, events);
     if (this.closed || list.length === 0) return;
     // Serialise first: an event that cannot cross processes reaches nobody, not half the app.
-    const payload = `${this.origin} ${serialise(topic, list)}`;
+    const channel = this.channelPrefix + topic;
+    const payload = this.redis.signer.sign(channel, `${this.origin} ${serialise(topic, list)}`);
     this.deliver(topic, list);
-    await this.redis.command((publisher) => publisher.publish(this.channelPrefix + topic, payload));
+    await this.redis.command((publisher) => publisher.publish(channel, payload));
   }
 
   override async close(): Promise<void> {
@@ -84,11 +96,15 @@ export class RedisPubSub extends DatastarPubSub {
   }
 
   private receive(channel: string, message: string): void {
-    if (!channel.startsWith(this.channelPrefix) || message.startsWith(this.origin)) return;
+    if (!channel.startsWith(this.channelPrefix)) return;
+    // Our own publication echoed back: its subscribers here got it at once.
+    if (message.startsWith(`${this.origin} `, message.indexOf(' ') + 1)) return;
+    const body = this.redis.signer.verify(channel, message);
+    if (body === undefined) return;
     const topic = channel.slice(this.channelPrefix.length);
     // Everyone left between SUBSCRIBE and this message: not worth a parse.
     if (this.subscriberCount(topic) === 0) return;
-    const events = parseEvents(message);
+    const events = parseEvents(body);
     if (events) return this.deliver(topic, events);
     this.logger.warn(
       `Ignored a malformed message on Redis channel "${channel}": is another program ` +
@@ -161,6 +177,8 @@ export class RedisConnectionPair {
   readonly subscriber: Redis;
   /** Commands not sent (or failed) because Redis was unavailable. */
   dropped = 0;
+  /** Signs what we publish and checks what we receive. */
+  readonly signer: RedisSigner;
   private readonly owned: boolean;
   private readonly channels = new Set<string>();
   private readonly detachers: Array<() => void> = [];
@@ -169,6 +187,8 @@ export class RedisConnectionPair {
   private lastDropLog = 0;
 
   constructor(options: RedisConnectionOptions, private readonly config: PairConfig) {
+    // Before any connection: a missing secret fails the boot, with what to set.
+    this.signer = new RedisSigner(options.secret, config.logger);
     if (!options.publisher !== !options.subscriber) {
       throw new TypeError(
         'Pass both `publisher` and `subscriber` Redis clients (a subscriber connection cannot ' +

@@ -1,8 +1,12 @@
 import { Inject, Injectable, Optional, type BeforeApplicationShutdown } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import { DATASTAR_MODULE_OPTIONS } from '../datastar.module-definition';
 import type { DatastarModuleOptions } from '../interfaces/datastar-module-options.interface';
-import { SseWriter, type SseCloseReason, type SseWriterOptions } from '../protocol';
+import type { SseCloseReason, SseWriter, SseWriterOptions } from '../protocol';
+import { DatastarPubSub } from '../pubsub/datastar-pubsub';
 import { DatastarContext, datastarStorage } from '../tracker/datastar-context';
+import { assertCookieName, browserIdOf, DEFAULT_BROWSER_COOKIE } from './browser-id';
+import { openSseWriter } from './open-writer';
 import { pipeEvents, type EventSource } from './pipe-events';
 import { TabClaims, validTabId } from './tab-claims';
 
@@ -11,7 +15,7 @@ export interface StreamHandle {
   readonly scope: string;
   /** The tab this stream is deduplicated for, or undefined for a plain stream. */
   readonly tabId?: string;
-  /** Aborted when the stream ends: client gone, replaced by a newer tab stream, or shutdown. */
+  /** Aborted when the stream ends: client gone, replaced by a newer stream of the same tab, or shutdown. */
   readonly signal: AbortSignal;
   /** Runs `hook` once when the stream ends. */
   onClose(hook: (reason: SseCloseReason) => void): void;
@@ -27,6 +31,19 @@ function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
 
 const NO_STREAM = 'startStream() needs an open Datastar stream: call it from an @OnEvent() handler.';
 
+/** Gauges for metrics: see `StreamRegistryService.stats()`. */
+export interface StreamStats {
+  /** Open streams in this process. */
+  streams: number;
+  /** Live tab claims held in this process. */
+  tabClaims: number;
+  /**
+   * Messages from other processes dropped for a missing, wrong or expired signature (pub/sub and
+   * tab takeover): anything above 0 means someone else publishes on this app's Redis channels.
+   */
+  rejectedMessages: number;
+}
+
 /**
  * Every open Datastar stream of this process, by scope: per-tab dedup (`startStream`), a gauge
  * (`count`), and an orderly end at shutdown, so `app.close()` never hangs on open streams.
@@ -35,11 +52,18 @@ const NO_STREAM = 'startStream() needs an open Datastar stream: call it from an 
 export class StreamRegistryService implements BeforeApplicationShutdown {
   private readonly streams = new Map<string, Set<SseWriter>>();
   private readonly scopeOf = new WeakMap<SseWriter, string>();
+  /** Per raw request: the browser id it came with, or the one issued to it. */
+  private readonly browserIds = new WeakMap<object, string>();
+  private readonly browserCookie: string | false;
 
   constructor(
     private readonly claims: TabClaims,
     @Optional() @Inject(DATASTAR_MODULE_OPTIONS) private readonly moduleOptions: DatastarModuleOptions = {},
-  ) {}
+    @Optional() private readonly pubsub?: DatastarPubSub,
+  ) {
+    this.browserCookie = moduleOptions.streams?.browserCookie ?? DEFAULT_BROWSER_COOKIE;
+    if (this.browserCookie !== false) assertCookieName(this.browserCookie);
+  }
 
   /**
    * Puts the current Datastar stream under `scope` and, when the request carries a valid `tabId`
@@ -55,21 +79,39 @@ export class StreamRegistryService implements BeforeApplicationShutdown {
   /**
    * Streams `source` on a response of your own route (`@Res() res`), with the same writer,
    * registry and dedup as dispatch: `return streams.send(res, events$, { scope: 'clock' })`.
-   * Compression follows the module's `compression` option unless `options.compression` says otherwise.
+   * Heartbeat, buffer cap and compression follow the module's options unless `options` say otherwise.
    */
   async send(res: any, source: EventSource, options: SseWriterOptions & { scope?: string; tabId?: unknown } = {}): Promise<void> {
-    if (typeof res.hijack === 'function') res.hijack();
     const { scope = 'default', tabId, ...writerOptions } = options;
-    writerOptions.compression ??= this.moduleOptions.compression;
-    const writer = new SseWriter(res.raw ?? res, writerOptions).open();
     const ctx = new DatastarContext('dispatch', res.req ?? res.request, res, undefined);
-    ctx.writer = writer;
-    ctx.live = true;
     ctx.requestSignals = tabId === undefined ? {} : { tabId };
+    const writer = this.openWriter(ctx, writerOptions);
+    ctx.live = true;
     await datastarStorage.run(ctx, () => {
       this.claim(ctx, scope);
       return pipeEvents(writer, source, { end: (error) => writer.close(error ? 'error' : 'ended') });
     });
+  }
+
+  /**
+   * @internal Opens the SSE response of a Datastar request (the module's writer options, see
+   * `openSseWriter`). A request that carries a tab id and no browser cookie gets one now, before
+   * the first byte, so the browser's next stream (a reload) can take over this one.
+   */
+  openWriter(ctx: DatastarContext, overrides?: SseWriterOptions): SseWriter {
+    const writer = openSseWriter(ctx.res, this.moduleOptions, overrides);
+    ctx.writer = writer;
+    if (validTabId(ctx.requestSignals?.tabId) !== undefined) this.browserOf(ctx);
+    return writer;
+  }
+
+  /** Gauges for metrics: open streams, tab claims, and Redis messages refused for a bad signature. */
+  stats(): StreamStats {
+    return {
+      streams: this.count(),
+      tabClaims: this.claims.count(),
+      rejectedMessages: this.claims.rejectedCount + (this.pubsub?.rejectedCount ?? 0),
+    };
   }
 
   /** Open streams in `scope`, or in all scopes. */
@@ -119,13 +161,41 @@ export class StreamRegistryService implements BeforeApplicationShutdown {
   private claim(ctx: DatastarContext, scope: string): StreamHandle {
     const writer = ctx.writer!;
     this.track(writer, scope);
-    const tabId = validTabId(ctx.requestSignals?.tabId);
+    let tabId = validTabId(ctx.requestSignals?.tabId);
+    const owner = tabId === undefined ? undefined : this.ownerOf(ctx);
+    // Nobody to bind the tab to (no cookie and no owner resolver): a plain stream.
+    if (owner === undefined) tabId = undefined;
     // A stream that already ended must not take its tab over from a live one.
     if (tabId !== undefined && !writer.closed) {
-      const claim = this.claims.claim(scope, tabId, () => writer.close('replaced'));
+      const claim = this.claims.claim(scope, tabId, () => writer.close('replaced'), owner);
       writer.onClose(() => claim.release());
     }
     return { scope, tabId, signal: writer.signal, onClose: (hook) => writer.onClose(hook) };
+  }
+
+  /**
+   * Whose tab a stream is: a hash (fixed length, nothing readable in Redis) of the browser id and
+   * the `streams.owner` user, or undefined when neither is configured.
+   */
+  private ownerOf(ctx: DatastarContext): string | undefined {
+    const browser = this.browserCookie === false ? undefined : this.browserOf(ctx);
+    const user = this.moduleOptions.streams?.owner?.(ctx.req);
+    const userId = typeof user === 'string' && user !== '' ? user : undefined;
+    if (browser === undefined && userId === undefined) return undefined;
+    return createHash('sha256').update(JSON.stringify([browser ?? null, userId ?? null])).digest('base64url');
+  }
+
+  private browserOf(ctx: DatastarContext): string | undefined {
+    if (this.browserCookie === false) return undefined;
+    const req = ctx.req?.raw ?? ctx.req;
+    const res = ctx.res?.raw ?? ctx.res;
+    if (!req || !res) return undefined;
+    let id = this.browserIds.get(req);
+    if (id === undefined) {
+      id = browserIdOf(req, res, this.browserCookie);
+      this.browserIds.set(req, id);
+    }
+    return id;
   }
 
   private remove(writer: SseWriter, scope: string): void {

@@ -84,6 +84,19 @@ describe('MemoryTabClaims', () => {
     expect(claims.count()).toBe(3);
   });
 
+  it('keeps owners apart: only a claim of the same owner takes a tab over', () => {
+    const victim = jest.fn();
+    claims.claim('chat', 'tab-1', victim, 'browser-a');
+    claims.claim('chat', 'tab-1', jest.fn(), 'browser-b');
+    claims.claim('chat', 'tab-1', jest.fn());
+    expect(victim).not.toHaveBeenCalled();
+    expect(claims.count('chat')).toBe(3);
+    claims.claim('chat', 'tab-1', jest.fn(), 'browser-a');
+    expect(victim).toHaveBeenCalledTimes(1);
+    expect(claims.count('chat')).toBe(3);
+    expect(() => claims.claim('chat', 'tab-1', jest.fn(), 'bad\nowner')).toThrow(/Invalid claim owner/);
+  });
+
   it('keeps the new claim when the old holder throws, and logs it', () => {
     const error = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     try {

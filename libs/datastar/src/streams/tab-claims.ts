@@ -20,6 +20,8 @@ export function validTabId(value: unknown): string | undefined {
 export interface Claim {
   readonly scope: string;
   readonly tabId: string;
+  /** Whose tab it is (an opaque key: browser and/or user); '' for a claim bound to nobody. */
+  readonly owner: string;
   /** True until released or taken over. */
   readonly live: boolean;
   /** Gives the pair up (the stream ended); idempotent, and a no-op once taken over. */
@@ -40,6 +42,7 @@ export class HeldClaim implements Claim {
   constructor(
     readonly scope: string,
     readonly tabId: string,
+    readonly owner: string,
     readonly onTakeover: () => void,
     private readonly onRelease: (claim: HeldClaim) => void,
   ) {}
@@ -47,12 +50,23 @@ export class HeldClaim implements Claim {
   release(): void {
     this.onRelease(this);
   }
+
+  /** The key of its pair within its scope: a tab id has no space, so this is unambiguous. */
+  get key(): string {
+    return tabKey(this.owner, this.tabId);
+  }
+}
+
+function tabKey(owner: string, tabId: string): string {
+  return `${owner} ${tabId}`;
 }
 
 /**
- * Per-tab stream dedup: at most one live claim per (scope, tabId). A new claim ends the previous
- * holder by calling its `onTakeover` exactly once (synchronously when it lives in this process),
- * so reloading a tab leaves exactly one stream for it. The Nest DI token for the adapter in use.
+ * Per-tab stream dedup: at most one live claim per (scope, owner, tabId). A new claim ends the
+ * previous holder by calling its `onTakeover` exactly once (synchronously when it lives in this
+ * process), so reloading a tab leaves exactly one stream for it. The owner (the stream registry
+ * passes a key of the browser's cookie and the `streams.owner` user) keeps one browser from ending
+ * another's streams with a tab id it learnt. The Nest DI token for the adapter in use.
  */
 export abstract class TabClaims implements OnApplicationShutdown {
   protected readonly logger = new Logger('DatastarTabClaims');
@@ -61,11 +75,14 @@ export abstract class TabClaims implements OnApplicationShutdown {
   private readonly releaseClaim = (claim: HeldClaim) => this.end(claim, false);
 
   /**
-   * Takes (scope, tabId) for a stream; `onTakeover` runs once if a newer claim replaces it.
-   * @example const claim = claims.claim('chat', tabId, () => subscriber.complete())
+   * Takes (scope, owner, tabId) for a stream; `onTakeover` runs once if a newer claim replaces it.
+   * Pass an `owner` (who the tab belongs to) whenever the tab id comes from a client: only a claim
+   * of the same owner can replace it.
+   * @example const claim = claims.claim('chat', tabId, () => subscriber.complete(), userId)
    */
-  claim(scope: string, tabId: string, onTakeover: () => void): Claim {
+  claim(scope: string, tabId: string, onTakeover: () => void, owner = ''): Claim {
     assertScope(scope);
+    assertOwner(owner);
     if (validTabId(tabId) === undefined) {
       throw new TypeError(
         `Invalid tabId ${JSON.stringify(String(tabId).slice(0, 80))}: check it with ` +
@@ -75,16 +92,21 @@ export abstract class TabClaims implements OnApplicationShutdown {
     if (typeof onTakeover !== 'function') {
       throw new TypeError('claim() needs an onTakeover callback that ends the previous stream.');
     }
-    const holder = new HeldClaim(scope, tabId, onTakeover, this.releaseClaim);
+    const holder = new HeldClaim(scope, tabId, owner, onTakeover, this.releaseClaim);
     let tabs = this.scopes.get(scope);
     if (!tabs) this.scopes.set(scope, (tabs = new Map()));
-    const previous = tabs.get(tabId);
-    tabs.set(tabId, holder);
+    const previous = tabs.get(holder.key);
+    tabs.set(holder.key, holder);
     if (previous) previous.live = false;
     else this.total++;
     this.claimed(holder);
     if (previous) this.notify(previous);
     return holder;
+  }
+
+  /** Messages from other processes refused since start (bad signature); 0 in memory. */
+  get rejectedCount(): number {
+    return 0;
   }
 
   /** Live claims in `scope`, or in all scopes (a gauge for metrics). */
@@ -109,8 +131,8 @@ export abstract class TabClaims implements OnApplicationShutdown {
   /** The adapter's hook: `holder` just became the live claim of its pair in this process. */
   protected claimed(_holder: HeldClaim): void {}
 
-  protected holderOf(scope: string, tabId: string): HeldClaim | undefined {
-    return this.scopes.get(scope)?.get(tabId);
+  protected holderOf(scope: string, owner: string, tabId: string): HeldClaim | undefined {
+    return this.scopes.get(scope)?.get(tabKey(owner, tabId));
   }
 
   /** Ends a live claim: removes its entry and, for a takeover, tells its holder once. */
@@ -118,8 +140,8 @@ export abstract class TabClaims implements OnApplicationShutdown {
     if (!holder.live) return;
     holder.live = false;
     const tabs = this.scopes.get(holder.scope);
-    if (tabs?.get(holder.tabId) === holder) {
-      tabs.delete(holder.tabId);
+    if (tabs?.get(holder.key) === holder) {
+      tabs.delete(holder.key);
       this.total--;
       if (tabs.size === 0) this.scopes.delete(holder.scope);
     }
@@ -139,6 +161,15 @@ export abstract class TabClaims implements OnApplicationShutdown {
   }
 }
 
+function assertOwner(owner: unknown): asserts owner is string {
+  if (typeof owner !== 'string' || owner.length > MAX_SCOPE_LENGTH || CONTROL_CHARS.test(owner)) {
+    throw new TypeError(
+      `Invalid claim owner ${JSON.stringify(String(owner).slice(0, 80))}: use a string of at most ` +
+        `${MAX_SCOPE_LENGTH} printable characters (a user id, or a hash of one).`,
+    );
+  }
+}
+
 function assertScope(scope: unknown): asserts scope is string {
   if (
     typeof scope !== 'string' || scope.length === 0 || scope.length > MAX_SCOPE_LENGTH ||
@@ -155,16 +186,6 @@ function assertScope(scope: unknown): asserts scope is string {
 @Injectable()
 export class MemoryTabClaims extends TabClaims {}
 
-/**
- * One atomic step per claim: take the next generation from ONE global counter and announce it.
- * A single never-expiring counter (rather than a key per tab with a TTL) can never restart at 1
- * under a long-lived holder, so "the higher generation is the newer claim" always holds; and
- * INCR + PUBLISH in one script means no generation is taken without being announced.
- */
-const CLAIM_SCRIPT = `
-local generation = redis.call('INCR', KEYS[1])
-redis.call('PUBLISH', ARGV[1], generation .. ' ' .. ARGV[2])
-return generation`;
 
 /**
  * Claims that span processes through Redis. Locally it behaves exactly like `MemoryTabClaims`;
@@ -173,12 +194,22 @@ return generation`;
  * whatever order the announcements arrive in, so concurrent claims leave exactly one holder.
  * While Redis is unreachable claims are local to each process (logged), then cross-process
  * takeover resumes for new claims.
+ *
+ * Generations come from ONE never-expiring counter (rather than a key per tab with a TTL): it can
+ * never restart at 1 under a long-lived holder, so "the higher generation is the newer claim"
+ * always holds. The announcement is signed here, after INCR (Redis cannot sign it), so a client
+ * that can PUBLISH on our channel cannot end anyone's stream; if the connection drops between the
+ * two, the claim stays local, as during any outage.
  */
 export class RedisTabClaims extends TabClaims {
   private readonly redis: RedisConnectionPair;
   private readonly counterKey: string;
   private readonly channel: string;
   private isClosed = false;
+
+  override get rejectedCount(): number {
+    return this.redis.signer.rejected;
+  }
 
   constructor(options: RedisConnectionOptions = {}) {
     super();
@@ -208,10 +239,17 @@ export class RedisTabClaims extends TabClaims {
       holder.generation = 0;
       return;
     }
-    const pair = JSON.stringify([holder.scope, holder.tabId]);
+    const pair = JSON.stringify([holder.scope, holder.tabId, holder.owner]);
     this.redis
-      .command((publisher) => publisher.eval(CLAIM_SCRIPT, 1, this.counterKey, this.channel, pair))
-      .then((generation) => this.settle(holder, Number(generation ?? 0) || 0));
+      .command((publisher) => publisher.incr(this.counterKey))
+      .then((generation) => {
+        const taken = Number(generation ?? 0) || 0;
+        if (taken > 0) {
+          const message = this.redis.signer.sign(this.channel, `${taken} ${pair}`);
+          void this.redis.command((publisher) => publisher.publish(this.channel, message));
+        }
+        this.settle(holder, taken);
+      });
   }
 
   /** Our generation arrived: a newer one announced meanwhile means we already lost. */
@@ -222,12 +260,14 @@ export class RedisTabClaims extends TabClaims {
 
   private receive(channel: string, message: string): void {
     if (channel !== this.channel) return;
-    const announced = parseAnnouncement(message);
+    const body = this.redis.signer.verify(channel, message);
+    if (body === undefined) return;
+    const announced = parseAnnouncement(body);
     if (!announced) {
       this.logger.warn(`Ignored a malformed tab takeover message on Redis channel "${channel}".`);
       return;
     }
-    const holder = this.holderOf(announced.scope, announced.tabId);
+    const holder = this.holderOf(announced.scope, announced.owner, announced.tabId);
     if (!holder) return;
     // Still fetching our own generation: remember the newest rival and decide in settle().
     if (holder.generation === undefined) {
@@ -242,6 +282,7 @@ interface Announcement {
   generation: number;
   scope: string;
   tabId: string;
+  owner: string;
 }
 
 function parseAnnouncement(message: string): Announcement | undefined {
@@ -250,10 +291,10 @@ function parseAnnouncement(message: string): Announcement | undefined {
   if (space < 1 || !Number.isSafeInteger(generation) || generation < 1) return undefined;
   try {
     const pair: unknown = JSON.parse(message.slice(space + 1));
-    if (!Array.isArray(pair) || typeof pair[0] !== 'string' || typeof pair[1] !== 'string') {
+    if (!Array.isArray(pair) || !pair.every((part) => typeof part === 'string') || pair.length !== 3) {
       return undefined;
     }
-    return { generation, scope: pair[0], tabId: pair[1] };
+    return { generation, scope: pair[0], tabId: pair[1], owner: pair[2] };
   } catch {
     return undefined;
   }

@@ -1,9 +1,10 @@
 import type Handlebars from 'handlebars';
 import { DATASTAR_LOCALS, DEFAULT_CSRF_HEADER, DEFAULT_CSRF_SIGNAL } from '../datastar.constants';
-import { NO_CONTROLLER_FOR_ACTION } from '../datastar.messages';
+import { NO_CONTROLLER_FOR_ACTION, UNKNOWN_ACTION_EVENT, WRONG_ACTION_METHOD } from '../datastar.messages';
+import type { DatastarEventMethod } from '../decorators/on-event.decorator';
 import type { DatastarModuleOptions } from '../interfaces/datastar-module-options.interface';
 import {
-  action, escapeAttribute, expr, DATASTAR_CLIENT_INTEGRITY, DATASTAR_CLIENT_URL,
+  action, escapeAttribute, expr, expressionLiteral, DATASTAR_CLIENT_INTEGRITY, DATASTAR_CLIENT_URL,
   type ActionMethod, type ActionOptions,
 } from '../protocol';
 
@@ -26,41 +27,59 @@ export function defaultActionOptions(options: DatastarModuleOptions): ActionOpti
   return { headers: { [csrf.header ?? DEFAULT_CSRF_HEADER]: expr(`$${csrf.signal ?? DEFAULT_CSRF_SIGNAL}`) } };
 }
 
-/** Only [a-z0-9] so it always passes validTabId(). */
+/**
+ * 128 random bits as 32 hex digits ([a-z0-9] only, so it always passes validTabId(), with no `$` or
+ * `@` for the client to rewrite). crypto.getRandomValues works outside secure contexts too.
+ */
 export const TAB_ID_EXPRESSION =
-  "sessionStorage.dsTabId || (sessionStorage.dsTabId = Math.random().toString(36).slice(2) + Date.now().toString(36))";
+  "sessionStorage.dsTabId || (sessionStorage.dsTabId = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => (b + 256).toString(16).slice(1)).join(''))";
 
 const METHODS: ActionMethod[] = ['get', 'post', 'put', 'patch', 'delete'];
 
+/** The method an event declares (`counter`, `increment` -> `POST`), undefined for no such event. */
+export type EventMethodLookup = (controller: string, event: string) => DatastarEventMethod | undefined;
+
 /**
- * `{{ds-post 'increment'}}` (this controller's event, or `'counter/increment'`), with options as
- * hash arguments: `{{ds-post 'save' contentType='form' include='^form\.'}}`;
+ * `{{ds-action 'increment'}}` (this controller's event, or `'counter/increment'`) in the method
+ * the event declares; `{{ds-post 'increment'}}` & co. name the method and fail to render when the
+ * event declares another. Options as hash arguments: `{{ds-post 'save' contentType='form' include='^form\.'}}`;
  * `<div {{ds-signals}}>`; `<body {{ds-tab-id}}>`; `{{ds-script}}`; `{{ds-url 'increment'}}`.
  */
 export function registerDatastarHelpers(
   hbs: typeof Handlebars,
   options: DatastarModuleOptions,
   dispatchPath: () => string,
+  methodOf: EventMethodLookup = () => undefined,
 ): void {
   const defaults = defaultActionOptions(options);
 
-  const urlFor = (helper: string, event: string, data: any): string => {
+  const targetOf = (helper: string, event: string, data: any): [controller: string, event: string] => {
     const slash = event.indexOf('/');
-    if (slash > 0) return eventUrl(dispatchPath(), event.slice(0, slash), event.slice(slash + 1));
+    if (slash > 0) return [event.slice(0, slash), event.slice(slash + 1)];
     const controller = (data?.root?.[DATASTAR_LOCALS] as DatastarViewData | undefined)?.controller;
     if (!controller) throw new Error(NO_CONTROLLER_FOR_ACTION(helper));
-    return eventUrl(dispatchPath(), controller, event);
+    return [controller, event];
   };
+  const urlFor = (helper: string, event: string, data: any): string =>
+    eventUrl(dispatchPath(), ...targetOf(helper, event, data));
 
-  for (const method of METHODS) {
-    const name = `ds-${method}`;
-    hbs.registerHelper(name, function (event: string, helperOptions: Handlebars.HelperOptions) {
+  // `method` undefined: the one the event declares (ds-action).
+  const actionHelper = (name: string, method?: ActionMethod) =>
+    function (event: string, helperOptions: Handlebars.HelperOptions) {
+      const target = targetOf(name, String(event), helperOptions.data);
+      const declared = methodOf(...target);
+      if (method === undefined && declared === undefined) throw new Error(UNKNOWN_ACTION_EVENT(name, String(event)));
+      if (method !== undefined && declared !== undefined && declared !== method.toUpperCase()) {
+        throw new Error(WRONG_ACTION_METHOD(name, String(event), declared));
+      }
       const { include, exclude, ...hash } = helperOptions.hash ?? {};
       const opts: ActionOptions = { ...defaults, ...hash };
       if (include !== undefined || exclude !== undefined) opts.filterSignals = { include, exclude };
-      return action(method, urlFor(name, String(event), helperOptions.data), opts);
-    });
-  }
+      return action(method ?? (declared!.toLowerCase() as ActionMethod), eventUrl(dispatchPath(), ...target), opts);
+    };
+
+  for (const method of METHODS) hbs.registerHelper(`ds-${method}`, actionHelper(`ds-${method}`, method));
+  hbs.registerHelper('ds-action', actionHelper('ds-action'));
 
   hbs.registerHelper('ds-url', function (event: string, helperOptions: Handlebars.HelperOptions) {
     return urlFor('ds-url', String(event), helperOptions.data);
@@ -69,7 +88,8 @@ export function registerDatastarHelpers(
   hbs.registerHelper('ds-signals', function (helperOptions: Handlebars.HelperOptions) {
     const view = helperOptions.data?.root?.[DATASTAR_LOCALS] as DatastarViewData | undefined;
     const signals = { ...view?.signals, ...helperOptions.hash };
-    return new hbs.SafeString(`data-signals="${escapeAttribute(JSON.stringify(signals))}"`);
+    // An expression to the client: expressionLiteral keeps `@post(` or `$x` in a value from being rewritten.
+    return new hbs.SafeString(`data-signals="${escapeAttribute(expressionLiteral(signals))}"`);
   });
 
   // A per-tab id kept across reloads (sessionStorage), sent with every action as the `tabId` signal:

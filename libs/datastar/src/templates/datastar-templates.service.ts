@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnModuleInit } from '@nestjs/common';
 import Handlebars from 'handlebars';
 import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
@@ -6,6 +6,7 @@ import { DATASTAR_LOCALS, DEFAULT_DISPATCH_PATH } from '../datastar.constants';
 import { DATASTAR_MODULE_OPTIONS } from '../datastar.module-definition';
 import { NO_VIEWS, TEMPLATE_NOT_FOUND } from '../datastar.messages';
 import type { DatastarModuleOptions } from '../interfaces/datastar-module-options.interface';
+import { DatastarHandlerRegistry } from '../dispatch/datastar-handler.registry';
 import type { DatastarContext } from '../tracker/datastar-context';
 import { registerDatastarHelpers, type DatastarViewData } from './datastar-helpers';
 
@@ -28,11 +29,15 @@ export class DatastarTemplates implements OnModuleInit {
   private readonly cache = new Map<string, Handlebars.TemplateDelegate>();
   private readonly caching: boolean;
 
-  constructor(@Inject(DATASTAR_MODULE_OPTIONS) private readonly options: DatastarModuleOptions) {
+  constructor(
+    @Inject(DATASTAR_MODULE_OPTIONS) private readonly options: DatastarModuleOptions,
+    // The helpers emit (and check) the method each event declares.
+    @Optional() handlers?: DatastarHandlerRegistry,
+  ) {
     this.viewsDir = options.views ? resolve(options.views) : undefined;
     this.caching = options.cacheTemplates ?? true;
     this.dispatchPath = `/${(options.path ?? DEFAULT_DISPATCH_PATH).replace(/^\/+|\/+$/g, '')}`;
-    registerDatastarHelpers(this.handlebars, options, () => this.dispatchPath);
+    registerDatastarHelpers(this.handlebars, options, () => this.dispatchPath, (controller, event) => handlers?.get(controller, event)?.method);
     for (const [name, helper] of Object.entries(options.helpers ?? {})) this.handlebars.registerHelper(name, helper);
   }
 
@@ -65,14 +70,18 @@ export class DatastarTemplates implements OnModuleInit {
   renderSource(source: TemplateSource, locals: Record<string, unknown>, ctx?: DatastarContext): string {
     if (typeof source === 'function') return String(source(locals));
     if (source.trimStart().startsWith('<')) return source;
-    const data = ctx ? { ...locals, [DATASTAR_LOCALS]: this.viewData(ctx, locals) } : locals;
+    const data = ctx ? { ...locals, [DATASTAR_LOCALS]: this.viewData(ctx) } : locals;
     // A template file's final newline would become an empty `elements` line.
     return this.render(source, data).trimEnd();
   }
 
-  /** @internal What the helpers need: the controller for `{{ds-post 'event'}}` and the page signals. */
-  viewData(ctx: DatastarContext, signals: Record<string, unknown>): DatastarViewData {
-    return { controller: ctx.controller, signals };
+  /**
+   * @internal What the helpers need: the controller for `{{ds-post 'event'}}` and, for
+   * `{{ds-signals}}`, the signals this request set with `signal()` (never the assigns, which stay on
+   * the server, nor the locals).
+   */
+  viewData(ctx: DatastarContext): DatastarViewData {
+    return { controller: ctx.controller, signals: { ...ctx.signals } };
   }
 
   /** An Express view engine: `app.engine('hbs', templates.expressEngine)`. */

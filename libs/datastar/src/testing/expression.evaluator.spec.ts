@@ -1,3 +1,4 @@
+import { action, expressionLiteral } from '../protocol';
 import { evaluateExpression } from './expression.evaluator';
 import { ExpressionError } from './expression.parser';
 
@@ -23,6 +24,20 @@ describe('evaluateExpression', () => {
     });
     expect(run('"a\\n\\u0041"')).toBe('a\nA');
     expect(run('`n=${$n + 1}!`', { n: 1 })).toBe('n=2!');
+  });
+
+  it('reads what expressionLiteral() and action() write back byte for byte (\\uXXXX escapes, surrogates)', () => {
+    const value = '\u{1F595}JS_$\'_DS\u{1F680} @post(x) </script> \\ " ` ; \u2028 \ud800 é';
+    expect(run(expressionLiteral({ [value]: [value, 1, null] }))).toEqual({ [value]: [value, 1, null] });
+    const calls: unknown[] = [];
+    run(action('post', `/x/${value}`, { payload: { nick: value } }), {}, { action: (name: string, args: unknown[]) => calls.push([name, args]) });
+    expect(calls).toEqual([['post', [`/x/${value}`, { payload: { nick: value } }]]]);
+  });
+
+  it('fails like the client on "@name(" inside a string literal, which the client rewrites to an action', () => {
+    expect(() => run('{note: "hello @post(x)"}')).toThrow(/"@post\(" inside a string literal \(at 7\) is rewritten to an action call/);
+    expect(() => run('`@get(`')).toThrow(/"@get\(" inside a string literal/);
+    expect(run('{mail: "a@b.c", at: "@ x"}')).toEqual({ mail: 'a@b.c', at: '@ x' });
   });
 
   it('applies operators with JavaScript precedence', () => {

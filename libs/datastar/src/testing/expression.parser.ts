@@ -72,12 +72,14 @@ function tokenize(src: string): Token[] {
     }
     if (c === '"' || c === "'") {
       const [value, end] = readString(src, i);
+      refuseActionInLiteral(src, pos, end);
       tokens.push({ t: 'str', v: value, pos });
       i = end;
       continue;
     }
     if (c === '`') {
       const { strings, exprs, end } = readTemplate(src, i);
+      refuseActionInLiteral(src, pos, end);
       tokens.push({ t: 'tpl', strings, exprs, pos });
       i = end;
       continue;
@@ -114,6 +116,18 @@ function tokenize(src: string): Token[] {
   }
   tokens.push({ t: 'eof', pos: src.length });
   return tokens;
+}
+
+/** The client rewrites `@name(` to an action call everywhere, string literals included: fail as it would. */
+function refuseActionInLiteral(src: string, start: number, end: number): void {
+  const m = /@[A-Za-z_$][\w$]*\(/.exec(src.slice(start, end));
+  if (m) {
+    throw new ExpressionError(
+      `"${m[0]}" inside a string literal (at ${start}) is rewritten to an action call by the Datastar client: ` +
+      'write "@" as "\\u0040" (expressionLiteral() and the {{ds-*}} helpers do)',
+      src,
+    );
+  }
 }
 
 const ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', b: '\b', f: '\f', v: '\v', 0: '\0' };

@@ -11,7 +11,7 @@ export {
 export {
   DatastarTestClient,
   type DatastarResponse, type StreamResponse, type PageResponse, type EventRequestOptions,
-  type StreamOptions, type TestClientOptions, type HttpMethod,
+  type StreamOptions, type TestClientOptions, type HttpMethod, type RequestOptions,
 } from './test-client';
 export { DatastarPage, type PageOptions, type PageRequest } from './page-driver';
 export type { HttpTarget, HttpAppLike } from './base-url';

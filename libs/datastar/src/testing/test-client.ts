@@ -32,18 +32,29 @@ export interface PageResponse {
   signals: Record<string, unknown>;
 }
 
-export interface EventRequestOptions {
-  /** Default `post`. GET and DELETE send the signals in the `datastar` query parameter. */
+/** What every request may set besides its signals. */
+export interface RequestOptions {
+  /**
+   * The method the handler declares (`@OnEvent(name, { method })`); default `post` (`get` for
+   * `stream()`). GET and DELETE send the signals in the `datastar` query parameter.
+   */
   method?: HttpMethod;
+  /** Extra headers, e.g. `{ 'Sec-Fetch-Site': 'cross-site', Origin: 'https://evil.example' }` for a security test. */
   headers?: Record<string, string>;
+  /**
+   * Send `Datastar-Request: true` as the Datastar client does (default true). False sends the
+   * request as a cross-site link or form would, to check that it is refused (403).
+   */
+  datastarRequest?: boolean;
+}
+
+export interface EventRequestOptions extends RequestOptions {
   /** The dispatch route prefix (`DatastarModule.forRoot({ path })`), default `ds`. */
   path?: string;
 }
 
-export interface StreamOptions {
+export interface StreamOptions extends RequestOptions {
   signals?: Record<string, unknown>;
-  method?: HttpMethod;
-  headers?: Record<string, string>;
   /** Stop once this many events arrived. */
   count?: number;
   /** Stop once this returns true for the events so far. */
@@ -87,13 +98,13 @@ export class DatastarTestClient {
   ): Promise<DatastarResponse> {
     const prefix = (options.path ?? 'ds').replace(/^\/+|\/+$/g, '');
     const path = `${prefix ? `/${prefix}` : ''}/${encodeURIComponent(controller)}/${encodeURIComponent(event)}`;
-    return this.request(path, { signals, method: options.method ?? 'post', headers: options.headers });
+    return this.request(path, { ...options, signals, method: options.method ?? 'post' });
   }
 
   /** Sends a Datastar request to any path (an `@Sse()` route, a live view) and reads the whole response. */
   async request(
     path: string,
-    options: { signals?: Record<string, unknown>; method?: HttpMethod; headers?: Record<string, string> } = {},
+    options: RequestOptions & { signals?: Record<string, unknown> } = {},
   ): Promise<DatastarResponse> {
     const res = await fetch(...(await this.datastarRequest(path, options)));
     const text = await res.text();
@@ -151,14 +162,14 @@ export class DatastarTestClient {
 
   private async datastarRequest(
     path: string,
-    options: { signals?: Record<string, unknown>; method?: HttpMethod; headers?: Record<string, string> },
+    options: RequestOptions & { signals?: Record<string, unknown> },
   ): Promise<[URL, RequestInit]> {
     const method = (options.method ?? 'post').toUpperCase();
     const url = new URL(path, `${await this.baseUrl()}/`);
     const json = JSON.stringify(options.signals ?? {});
     const headers: Record<string, string> = {
       Accept: 'text/event-stream, text/html, application/json',
-      'Datastar-Request': 'true',
+      ...(options.datastarRequest === false ? {} : { 'Datastar-Request': 'true' }),
       ...this.options.headers,
       ...options.headers,
     };

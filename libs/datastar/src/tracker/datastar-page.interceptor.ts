@@ -25,6 +25,7 @@ export class DatastarPageInterceptor implements NestInterceptor {
     const controller = Reflect.getMetadata(STAR_CONTROLLER_METADATA, context.getClass())?.name as string | undefined;
     const ctx = new DatastarContext('page', http.getRequest(), http.getResponse(), controller);
     ctx.signalsLimit = this.options.signalsLimit;
+    ctx.signalsLimits = this.options.signalsLimits;
     ctx.signalsTimeout = this.options.signalsTimeout;
     const renders = Reflect.getMetadata(RENDER_METADATA, context.getHandler()) !== undefined;
     // The handler runs when Nest subscribes: subscribe inside run() so it sees the context.

@@ -3,7 +3,7 @@ import { DATASTAR_MODULE_OPTIONS } from '../datastar.module-definition';
 import { OUTSIDE_REQUEST, PAGE_CANNOT } from '../datastar.messages';
 import type { DatastarModuleOptions } from '../interfaces/datastar-module-options.interface';
 import {
-  consoleLog, executeScript, htmlSafeJson, patchElements, patchSignals, patchSignalsRaw, redirect,
+  consoleLog, executeScript, expressionLiteral, patchElements, patchSignals, patchSignalsRaw, redirect,
   removeElements, removeSignals,
   type ConsoleLevel, type DatastarEvent, type ExecuteScriptOptions, type PatchElementsOptions,
   type PatchSignalsOptions, type RedirectOptions, type Signals, type EventOptions,
@@ -139,9 +139,12 @@ export class SignalTracker {
     return signalsOf(ctx.req) as Promise<T>;
   }
 
-  /** The tracked signals as HTML-safe JSON, for a page's `data-signals` attribute or script. */
+  /**
+   * The tracked signals for a page's `data-signals` attribute or a `<script>`: an expression literal
+   * (nothing the client rewrites, no `<`, `>`, `&` or quote) that is also valid JSON.
+   */
   initSignals(): string {
-    return htmlSafeJson(this.pageSignals(this.context('initSignals')));
+    return expressionLiteral(this.pageSignals(this.context('initSignals')));
   }
 
   /** Writes what is pending now instead of when the handler returns (long handlers). */
