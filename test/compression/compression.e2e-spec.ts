@@ -21,7 +21,7 @@ let feed = new Subject<DatastarEvent>();
 
 @StarController('live')
 class LiveController {
-  @OnEvent('feed')
+  @OnEvent('feed', { method: 'GET' })
   feed() {
     return feed.asObservable();
   }

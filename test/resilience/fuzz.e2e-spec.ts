@@ -32,6 +32,12 @@ function problemsOf(c: FuzzCase, res: RawResponse): string[] {
   if (c.clean && res.status !== 200) problems.push(`a well-formed request got ${res.status}: ${res.text.slice(0, 160)}`);
   if (c.target === 'unknown' && res.status === 200) problems.push('an unknown event answered 200');
   if (c.request.method === 'HEAD' && c.target !== 'page' && res.status < 400) problems.push(`HEAD on an event got ${res.status}`);
+  if (c.refusal) {
+    // The policy runs before the handler: a refused request is never served.
+    if (res.status === 200) problems.push(`a request the policy refuses (${c.refusal.status}) answered 200`);
+    if (c.refusal.exact && res.status !== c.refusal.status) problems.push(`expected ${c.refusal.status}, got ${res.status}: ${res.text.slice(0, 160)}`);
+    if (c.refusal.exact && c.refusal.allow && res.headers.allow !== c.refusal.allow) problems.push(`405 with Allow ${String(res.headers.allow)}, expected ${c.refusal.allow}`);
+  }
   if (res.status === 200 && sse) {
     const events = parseSse(res.text);
     if (c.target === 'stream' && (events.length === 0 || events.length % 5 !== 0 || events.length > 25)) {
@@ -94,14 +100,17 @@ describe.each(ADAPTERS)('fuzz (%s)', (adapter) => {
     // No prototype key reached a handler, whatever the body kind (JSON, text, form, query).
     expect(seen.prototypeKeys.slice(0, 10)).toEqual([]);
     // The handlers logged only their own refusals (bad redirect URLs, bad removeSignals paths).
-    expect(t.logger.errors().filter((line) => !/^echo\/(redirect|remove) failed: /.test(line))).toEqual([]);
+    expect(t.logger.errors().filter((line) => !/^echo\/(redirect|remove)(-\w+)? failed: /.test(line))).toEqual([]);
     // Every stream ended; the app still serves a normal request.
     expect(t.app.get(StreamRegistryService).count()).toBe(0);
-    const ok = await rawRequest(t.base, { method: 'POST', path: '/ds/echo/all', headers: { 'content-type': 'application/json' }, body: '{"text":"ok"}' });
+    const ok = await rawRequest(t.base, { method: 'POST', path: '/ds/echo/all', headers: { 'content-type': 'application/json', 'datastar-request': 'true' }, body: '{"text":"ok"}' });
     expect(ok.status).toBe(200);
     // The fuzzer must reach the handlers, not only the error paths.
     expect(statuses[200] ?? 0).toBeGreaterThan(CASES / 5);
     expect(clean).toBeGreaterThan(CASES / 10);
+    // ... and the request policy's refusals: no Datastar-Request header or cross-site (403), a method the event does not declare (405).
+    expect(statuses[403] ?? 0).toBeGreaterThan(CASES / 50);
+    expect(statuses[405] ?? 0).toBeGreaterThan(CASES / 50);
     if (CASES <= 500) expect(elapsed).toBeLessThan(BUDGET_MS);
   });
 });

@@ -8,7 +8,7 @@ import { runInNewContext } from 'node:vm';
 import { readSignals, SignalsError, StreamRegistryService } from 'nestjs-datastar';
 import { DatastarTestClient, parseSse } from 'nestjs-datastar/testing';
 import { ADAPTERS, sleep, startApp, type AdapterName, type TestApp } from '../core/fixtures/harness';
-import { ALL_EVENT_COUNT, hostileModule, seen, SIGNALS_LIMIT } from './fixtures/hostile.app';
+import { ALL_EVENT_COUNT, asDatastar, hostileModule, seen, SIGNALS_LIMIT } from './fixtures/hostile.app';
 import {
   answerProblems, expectUnpolluted, prototypeSnapshot, runRedirect, scriptBody, scriptsOf, sseProblems, type Answer,
 } from './fixtures/invariants';
@@ -70,11 +70,12 @@ describe.each(ADAPTERS)('hostile input (%s)', (adapter: AdapterName) => {
   afterEach(() => {
     expectUnpolluted(prototypes);
     // The only errors the app may log are the handlers' own failures (a refused redirect).
-    for (const line of t.logger.errors()) expect(line).toMatch(/^echo\/(redirect|remove) failed: /);
+    for (const line of t.logger.errors()) expect(line).toMatch(/^echo\/(redirect|remove)(-\w+)? failed: /);
     t.logger.clear();
   });
 
-  const send = (req: RawRequest) => rawRequest(t.base, req);
+  /** As the Datastar client sends it (the header), to the echo event that answers its method. */
+  const send = (req: RawRequest) => rawRequest(t.base, asDatastar(req));
   /** A 4xx before any SSE byte, and the handler never ran. */
   async function expectRejected(req: RawRequest, status: number | number[]) {
     const res = await send(req);
@@ -236,7 +237,7 @@ describe.each(ADAPTERS)('hostile input (%s)', (adapter: AdapterName) => {
 
     describe.each(['post', 'get'] as const)('dispatch (%s): merged signals, patchSignals, HTML, selector, template, scripts, console', (method) => {
       it.each(NASTY)('%s', async (_name, text) => {
-        const res = await client.event('echo', 'all', { text }, { method });
+        const res = await client.event('echo', method === 'get' ? 'all-get' : 'all', { text }, { method });
         expect(res.status).toBe(200);
         expect(sseProblems(res.text, { events: ALL_EVENT_COUNT })).toEqual([]);
         const [merged, again, raw, escaped, attrScript, rawScript, template, consoleEvent] = res.events;
@@ -258,7 +259,7 @@ describe.each(ADAPTERS)('hostile input (%s)', (adapter: AdapterName) => {
     });
 
     it.each(NASTY)('streams (an Observable echoing 3 times): %s', async (_name, text) => {
-      const res = await client.stream('/ds/echo/stream', { method: 'get', signals: { text, count: 3 } });
+      const res = await client.stream('/ds/echo/stream-get', { method: 'get', signals: { text, count: 3 } });
       expect(res.ended).toBe(true);
       expect(sseProblems(res.text, { events: 15 })).toEqual([]);
       expect(res.events.filter((e) => e.patchSignals).map((e) => e.patchSignals!.signals.again)).toEqual([text, text, text]);
@@ -348,17 +349,19 @@ describe.each(ADAPTERS)('hostile input (%s)', (adapter: AdapterName) => {
   });
 
   describe('wrong methods -> 404/405, never 500', () => {
-    it('HEAD on events and streams -> 405 with Allow; the handler does not run; the connection stays usable', async () => {
-      for (const path of ['/ds/echo/all', '/ds/echo/hold', '/ds/echo/stream', '/ds/nope/x']) {
+    it('HEAD on events and streams -> 405 with Allow (the one method each answers); the handler does not run; the connection stays usable', async () => {
+      for (const [path, allow] of [['/ds/echo/all', 'POST'], ['/ds/echo/hold', 'GET'], ['/ds/echo/stream', 'POST'], ['/ds/echo/all-get', 'GET']]) {
         const res = await expectRejected({ method: 'HEAD', path }, 405);
-        expect(res.headers.allow).toBe('GET, POST, PUT, PATCH, DELETE');
+        expect(res.headers.allow).toBe(allow);
       }
+      // An unknown event: there is no method to allow.
+      await expectRejected({ method: 'HEAD', path: '/ds/nope/x' }, 404);
       expect(seen.opened).toBe(0);
       // HEAD then GET on one keep-alive connection: a HEAD that opened a stream would never end,
       // and the GET would wait for ever behind it.
       const reply = await rawSocket(t.base,
-        'HEAD /ds/echo/hold HTTP/1.1\r\nHost: x\r\n\r\n' +
-        'GET /ds/echo/redirect?datastar=%7B%22url%22%3A%22%2Fok%22%7D HTTP/1.1\r\nHost: x\r\n\r\n',
+        'HEAD /ds/echo/hold HTTP/1.1\r\nHost: x\r\nDatastar-Request: true\r\n\r\n' +
+        'GET /ds/echo/redirect-get?datastar=%7B%22url%22%3A%22%2Fok%22%7D HTTP/1.1\r\nHost: x\r\nDatastar-Request: true\r\n\r\n',
         // The answer completes at once: it has a Content-Length (a chunked one ends with 0\r\n\r\n).
         3000, (text) => text.includes('window.location.href=new URL("/ok",') && (text.endsWith('\n\n') || text.endsWith('\r\n0\r\n\r\n')));
       expect(reply.timedOut).toBe(false);
@@ -383,7 +386,7 @@ describe.each(ADAPTERS)('hostile input (%s)', (adapter: AdapterName) => {
       }
       expect(seen.runs).toBe(0);
       // HTTP/1.0 has no chunked encoding and no keep-alive unless asked: the answer ends with the connection.
-      const old = await rawSocket(t.base, 'GET /ds/echo/all HTTP/1.0\r\n\r\n');
+      const old = await rawSocket(t.base, 'GET /ds/echo/all-get HTTP/1.0\r\nDatastar-Request: true\r\n\r\n');
       expect(old.timedOut).toBe(false);
       expect(statusOf(old.text)).toBe(200);
       expect(sseProblems(old.text.slice(old.text.indexOf('\r\n\r\n') + 4), { events: ALL_EVENT_COUNT })).toEqual([]);
@@ -442,9 +445,9 @@ describe.each(ADAPTERS)('bodies and headers that stop (%s)', (adapter) => {
     ['chunked JSON', { 'content-type': 'application/json' }],
     ['chunked, no content type', {}],
   ])('a %s body that stops: 408 or closed within the bound; nothing left behind', async (_name, headers) => {
-    const res = await rawRequest(t.base, {
+    const res = await rawRequest(t.base, asDatastar({
       method: 'POST', path: '/ds/echo/all', headers, parts: ['{"text":"sl'], stall: true, timeoutMs: BOUND_MS + 2000,
-    });
+    }));
     expect(res.timedOut).toBe(false);
     expect(res.ms).toBeLessThan(BOUND_MS);
     // Closed by the idle timeout, 408 from Datastar's reader, or refused at once (Fastify: no content type -> 415).
@@ -462,7 +465,7 @@ describe.each(ADAPTERS)('bodies and headers that stop (%s)', (adapter) => {
   it('a slow but live body (a chunk every 100 ms) is waited for and served', async () => {
     const body = '{"text":"slow but alive"}';
     const parts = body.match(/.{1,5}/g)!;
-    const res = await rawRequest(t.base, { method: 'POST', path: '/ds/echo/all', headers: JSON_TYPE, parts, gapMs: 100, timeoutMs: 5000 });
+    const res = await rawRequest(t.base, asDatastar({ method: 'POST', path: '/ds/echo/all', headers: JSON_TYPE, parts, gapMs: 100, timeoutMs: 5000 }));
     expect(res.status).toBe(200);
     expect(parseSse(res.text)[0].patchSignals?.signals).toEqual({ echo: 'slow but alive' });
   });

@@ -98,7 +98,7 @@ describeRedis('Redis restart mid-broadcast (real redis-server)', () => {
       expect(pubsubs.B.droppedCount).toBeGreaterThan(0);
       // Still serving: a normal event on each instance.
       for (const app of [a, b]) {
-        const res = await app.fetch('/ds/echo/all', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"up"}' });
+        const res = await app.fetch('/ds/echo/all', { method: 'POST', headers: { 'content-type': 'application/json', 'datastar-request': 'true' }, body: '{"text":"up"}' });
         expect(res.status).toBe(200);
         await res.text();
       }

@@ -49,6 +49,14 @@ describe('DatastarTestClient', () => {
       expect(app.requests[0].headers['x-trace']).toBe('1');
     });
 
+    it('sends a request as a cross-site link or form would, for security tests (datastarRequest: false)', async () => {
+      await client.event('counter', 'increment', {}, { datastarRequest: false, headers: { 'Sec-Fetch-Site': 'cross-site' } });
+      expect(app.requests[0].headers['datastar-request']).toBeUndefined();
+      expect(app.requests[0].headers['sec-fetch-site']).toBe('cross-site');
+      await client.stream('/ds/clock/stream', { count: 1, datastarRequest: false }).catch(() => undefined);
+      expect(app.requests[1].headers['datastar-request']).toBeUndefined();
+    });
+
     it('leaves events empty for a body that is not an event stream', async () => {
       const res = await client.request('/ds/misc/form', { signals: {} });
       expect(res.headers['content-type']).toBe('text/html');
