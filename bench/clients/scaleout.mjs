@@ -30,7 +30,7 @@ function openStream(port) {
     const socket = connect({ port, host: HOST });
     const stream = { socket, buffer: '', open: false, head: '' };
     socket.setEncoding('latin1');
-    socket.once('connect', () => socket.write(`GET /ds/room/stream HTTP/1.1\r\nHost: ${HOST}:${port}\r\nAccept: text/event-stream\r\n\r\n`));
+    socket.once('connect', () => socket.write(`GET /ds/room/stream HTTP/1.1\r\nHost: ${HOST}:${port}\r\nAccept: text/event-stream\r\nDatastar-Request: true\r\n\r\n`));
     socket.on('data', (chunk) => {
       if (stream.open) return onText(stream, chunk);
       stream.head += chunk;

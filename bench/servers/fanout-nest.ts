@@ -15,7 +15,7 @@ const harness = require('../lib/harness.cjs');
 class RoomController {
   constructor(private readonly pubsub: DatastarPubSub) {}
 
-  @OnEvent('stream') // GET /ds/room/stream
+  @OnEvent('stream', { method: 'GET' }) // GET /ds/room/stream
   stream() {
     return this.pubsub.subscribe('room');
   }

@@ -15,7 +15,7 @@ const harness = require('../lib/harness.cjs');
 class RoomController {
   constructor(private readonly pubsub: DatastarPubSub) {}
 
-  @OnEvent('stream')
+  @OnEvent('stream', { method: 'GET' })
   stream() {
     return this.pubsub.subscribe('room');
   }

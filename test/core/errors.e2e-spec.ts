@@ -69,7 +69,7 @@ describe.each(ADAPTERS)('errors (%s)', (adapter) => {
   it('a body over signalsLimit -> 413', async () => {
     const { status, body } = await readError(await t.fetch('/ds/shop/echo', json('POST', big)));
     expect(status).toBe(413);
-    expect(body.message).toBe('Signals exceed the 256-byte limit: send fewer signals or raise signalsLimit.');
+    expect(body.message).toBe('Signals exceed the 256-byte limit: send fewer signals or raise signalsLimit in DatastarModule.forRoot().');
     expectNotRun();
   });
 

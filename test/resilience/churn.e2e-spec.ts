@@ -3,6 +3,7 @@
  * holds a pub/sub subscription, while broadcasts keep going. Afterwards every gauge is back to zero
  * and the heap is back to its baseline within a stated margin.
  */
+import { randomBytes } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { DatastarPubSub, patchSignals, StreamRegistryService, TabClaims } from 'nestjs-datastar';
 import { ADAPTERS, startApp, type AdapterName, type TestApp } from '../core/fixtures/harness';
@@ -52,8 +53,8 @@ describe.each(ADAPTERS)('churn: stream open/close cycles (%s)', (adapter) => {
     watch.expectNothing();
   });
 
-  const opened = (path: string) =>
-    RawStream.open(t.base, path).then(async (stream) => {
+  const opened = (path: string, headers?: Record<string, string>) =>
+    RawStream.open(t.base, path, { headers }).then(async (stream) => {
       await stream.until((s) => s.text.includes('"open":true'));
       return stream;
     });
@@ -65,8 +66,10 @@ describe.each(ADAPTERS)('churn: stream open/close cycles (%s)', (adapter) => {
   async function cycle(i: number): Promise<void> {
     if (i % 10 === 0) {
       const path = `/ds/echo/tab${q({ tabId: `tab-${i}` })}`;
-      const first = await opened(path);
-      const second = await opened(path);
+      // The same browser (its id cookie) reloading: only then does the new stream replace the old.
+      const browser = { cookie: `ds_bid=${randomBytes(16).toString('base64url')}` };
+      const first = await opened(path, browser);
+      const second = await opened(path, browser);
       await first.until((s) => s.responseEnded); // ended cleanly by the server
       first.destroy();
       second.destroy();
