@@ -35,7 +35,7 @@ class PublishController {
 
 async function main(): Promise<void> {
   @Module({
-    imports: [DatastarModule.forRoot({ pubsub: { redis: { url: process.env.BENCH_REDIS_URL, keyPrefix: 'bench:' } } })],
+    imports: [DatastarModule.forRoot({ pubsub: { redis: { url: process.env.BENCH_REDIS_URL, keyPrefix: 'bench:', secret: 'bench-secret-bench-secret-bench-secret' } } })],
     controllers: [RoomController, PublishController],
   })
   class ScaleoutModule {}

@@ -176,6 +176,15 @@ describe.each(HOSTILE)('every builder keeps %s inert and byte-identical', (_name
     expect(run.actions).toEqual([]);
     expect(run.result).toEqual({ note: value, extra: value });
   });
+
+  it('{{ds-literal}} in a hand-written expression', () => {
+    const html = render(`<button data-on:click="$picked = {{ds-literal nick}}">pick</button>`);
+    const signals: Record<string, unknown> = {};
+    const run = runLikeClient(attributeValue(html, 'data-on:click'), { signals });
+    expect(run.window).toEqual({});
+    expect(run.actions).toEqual([]);
+    expect(signals.picked).toBe(value);
+  });
 });
 
 /** mulberry32: a small seeded generator, so a failure is reproducible from its seed. */

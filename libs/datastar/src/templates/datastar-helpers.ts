@@ -92,6 +92,12 @@ export function registerDatastarHelpers(
     return new hbs.SafeString(`data-signals="${escapeAttribute(expressionLiteral(signals))}"`);
   });
 
+  // A value for a hand-written expression (`data-on:click="$id = {{ds-literal item.id}}"`): the same
+  // encoder as the action helpers, so user text cannot break out of it.
+  hbs.registerHelper('ds-literal', function (value: unknown) {
+    return new hbs.SafeString(escapeAttribute(expressionLiteral(value)));
+  });
+
   // A per-tab id kept across reloads (sessionStorage), sent with every action as the `tabId` signal:
   // the stream registry ends a tab's previous stream when it opens a new one.
   hbs.registerHelper('ds-tab-id', function () {
