@@ -1,6 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { controllerNameOf } from 'nestjs-datastar';
+import { controllerNameOf } from '../../libs/datastar/src/decorators/star-controller.decorator';
 import { AsyncAppModule, built, DuplicateAppModule, ScopedAppModule } from './fixtures/module.app';
 import { ADAPTERS, json, readError, readSse, startApp, type TestApp } from './fixtures/harness';
 import { elementsEvent, signalsEvent } from './fixtures/sse';

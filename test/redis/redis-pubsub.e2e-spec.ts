@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import type { Subscription } from 'rxjs';
 import type { MessageEventLike } from '../../libs/datastar/src/protocol/encoder';
 import { RedisPubSub } from '../../libs/datastar/src/pubsub/redis-pubsub';
-import { RedisSigner } from '../../libs/datastar/src/pubsub/redis-signer';
+import { RedisSigner } from '../../libs/datastar/src/redis/redis-signer';
 import { RedisTabClaims, type Claim } from '../../libs/datastar/src/streams/tab-claims';
 import { RedisServer, requireRedisServer } from './redis-server';
 

@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleInit, type Type } from '@nestjs/common';
-import { ROUTE_ARGS_METADATA } from '@nestjs/common/internal';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { ROUTE_ARGS_METADATA } from './core/nest-internals';
 import { INVALID_EVENT_METHOD, INVALID_NAME } from './datastar.messages';
 import { DatastarMetadataAccessor } from './datastar-metadata.accessor';
 import { DATASTAR_EVENT_METHODS, type DatastarEventMethod } from './decorators/on-event.decorator';

@@ -1,8 +1,24 @@
-export * from './protocol';
+/**
+ * `nestjs-datastar`: every public name is listed here, by name (`test/package/public-api.spec.ts`
+ * pins the list). Anything else in the library is internal and may change without notice.
+ */
+// The wire format (protocol/): events, bytes, signal reading, action expressions.
+export {
+  PATCH_ELEMENTS, PATCH_SIGNALS, ELEMENT_PATCH_MODES, NAMESPACES, CONSOLE_LEVELS,
+  DATASTAR_CLIENT_URL, DATASTAR_CLIENT_INTEGRITY,
+  type DatastarEventType, type ElementPatchMode, type ElementNamespace, type ConsoleLevel,
+  type DatastarEvent, type EventOptions,
+  patchElements, removeElements, type PatchElementsOptions,
+  patchSignals, patchSignalsRaw, removeSignals, type PatchSignalsOptions,
+  executeScript, redirect, consoleLog, escapeAttribute, type ExecuteScriptOptions, type RedirectOptions,
+  encodeEvent, encodeEvents, encodeComment, encodeOnce, type MessageEventLike,
+  SseWriter, type SseWriterOptions, type SseCloseReason, type SseEncoding, type SseCompressionOptions,
+  readSignals, parseSignals, SignalsError, type SignalsSource, type ReadSignalsOptions, type SignalsLimits,
+  action, expr, expressionLiteral, type Expression, type ActionMethod, type ActionOptions,
+} from './protocol';
 export { DatastarModule } from './datastar.module';
-export { DATASTAR_MODULE_OPTIONS } from './datastar.module-definition';
 export type { DatastarModuleOptions, DatastarCsrfOptions } from './interfaces/datastar-module-options.interface';
-export { StarController, controllerNameOf, type StarControllerOptions } from './decorators/star-controller.decorator';
+export { StarController, type StarControllerOptions } from './decorators/star-controller.decorator';
 export { OnEvent, type OnEventOptions, type DatastarEventMethod } from './decorators/on-event.decorator';
 export { Signals } from './decorators/signals.decorator';
 export { SignalTracker, type PatchElementOptions } from './tracker/signal-tracker.service';
@@ -17,7 +33,8 @@ export { StreamRegistryService, type StreamHandle } from './streams/stream-regis
 export { TabClaims, MemoryTabClaims, RedisTabClaims, validTabId, type Claim } from './streams/tab-claims';
 export { DatastarPubSub } from './pubsub/datastar-pubsub';
 export { MemoryPubSub } from './pubsub/memory-pubsub';
-export { RedisPubSub, type RedisConnectionOptions } from './pubsub/redis-pubsub';
+export { RedisPubSub } from './pubsub/redis-pubsub';
+export type { RedisConnectionOptions } from './redis/redis-connection';
 export type { EventSource } from './streams/pipe-events';
 export { LiveView } from './live/live-view.decorator';
 export type {

@@ -1,5 +1,5 @@
 import { Controller, SetMetadata, UseInterceptors, applyDecorators, type Scope, type ScopeOptions } from '@nestjs/common';
-import { SCOPE_OPTIONS_METADATA } from '@nestjs/common/internal';
+import { SCOPE_OPTIONS_METADATA } from '../core/nest-internals';
 import { STAR_CONTROLLER_METADATA } from '../datastar.constants';
 import { INVALID_NAME } from '../datastar.messages';
 import { DatastarPageInterceptor } from '../tracker/datastar-page.interceptor';

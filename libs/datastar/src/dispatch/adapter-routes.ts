@@ -1,8 +1,7 @@
 import { MethodNotAllowedException } from '@nestjs/common';
 import type { ExternalContextCreator } from '@nestjs/core';
 import { HttpAdapterHost } from '@nestjs/core';
-import { ExecutionContextHost } from '@nestjs/core/internal';
-import { RouterExceptionFilters } from '@nestjs/core/router/router-exception-filters';
+import { ExecutionContextHost, createRouterExceptionFilters, globalPrefixOf } from '../core/nest-internals';
 import { INVALID_PATH, METHOD_NOT_ALLOWED } from '../datastar.messages';
 import type { DatastarEventMethod } from '../decorators/on-event.decorator';
 import type { DatastarModuleOptions } from '../interfaces/datastar-module-options.interface';
@@ -37,12 +36,10 @@ export class AdapterRoutes {
     options: Pick<DatastarModuleOptions, 'allowCrossSite'>,
   ) {
     this.policy = new DatastarRequestPolicy(options);
-    const container = (contextCreator as any).container;
-    const config = container?.applicationConfig;
-    this.globalPrefix = normalizePath(config?.getGlobalPrefix?.() ?? '');
+    this.globalPrefix = normalizePath(globalPrefixOf(contextCreator));
     this.adapter = adapterHost?.httpAdapter;
     if (this.adapter) {
-      this.exceptions = new RouterExceptionFilters(container, config, this.adapter).create({}, () => undefined, undefined as any);
+      this.exceptions = createRouterExceptionFilters(contextCreator, this.adapter).create({}, () => undefined, undefined);
     }
   }
 

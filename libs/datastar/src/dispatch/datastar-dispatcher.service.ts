@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { ContextIdFactory, ExternalContextCreator, HttpAdapterHost, ModuleRef } from '@nestjs/core';
-import { ExecutionContextHost } from '@nestjs/core/internal';
-import { RouteParamsFactory } from '@nestjs/core/router/route-params-factory';
-import { RouterExceptionFilters } from '@nestjs/core/router/router-exception-filters';
+import {
+  ExecutionContextHost, RouteParamsFactory, createRouterExceptionFilters, hostModuleKey, type RouterExceptionFilters,
+} from '../core/nest-internals';
 import { DEFAULT_ERRORS_SIGNAL } from '../datastar.constants';
 import { DATASTAR_MODULE_OPTIONS } from '../datastar.module-definition';
 import { ERROR_LOGGED, UNKNOWN_EVENT } from '../datastar.messages';
@@ -93,15 +93,11 @@ export class DatastarDispatcher {
       Reflect.defineMetadata(key, Reflect.getMetadata(key, original), callback);
     }
     Object.defineProperty(callback, 'name', { value: handler.methodName });
-    const moduleKey: string = (handler.wrapper as any).host?.token;
+    const moduleKey = hostModuleKey(handler.wrapper);
     const run = createHandlerPipeline(
       this.contextCreator, instance, callback, handler.methodName, moduleKey, this.paramsFactory, contextId,
     );
-    this.exceptionFilters ??= new RouterExceptionFilters(
-      (this.contextCreator as any).container,
-      (this.contextCreator as any).container.applicationConfig,
-      this.adapterHost.httpAdapter,
-    );
+    this.exceptionFilters ??= createRouterExceptionFilters(this.contextCreator, this.adapterHost.httpAdapter);
     const exceptions = this.exceptionFilters.create(instance, callback as any, moduleKey, contextId);
     return { run, exceptions };
   }

@@ -1,5 +1,5 @@
 import { Injectable, type Type } from '@nestjs/common';
-import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper';
+import type { InstanceWrapper } from '../core/nest-internals';
 import { DUPLICATE_EVENT } from '../datastar.messages';
 import type { DatastarEventMethod } from '../decorators/on-event.decorator';
 import type { SignalsParamMetadata } from '../decorators/signals.decorator';

@@ -1,7 +1,9 @@
-import { ROUTE_ARGS_METADATA, RouteParamtypes } from '@nestjs/common/internal';
+import type { PipeTransform } from '@nestjs/common';
 import type { ContextId, ExternalContextCreator } from '@nestjs/core';
-import { STATIC_CONTEXT } from '@nestjs/core/internal';
-import type { RouteParamsFactory } from '@nestjs/core/router/route-params-factory';
+import {
+  ROUTE_ARGS_METADATA, RouteParamtypes, STATIC_CONTEXT, contextCreatorInternals,
+  type ContextCreatorInternals, type RouteParamsFactory,
+} from '../core/nest-internals';
 import { DatastarPageInterceptor } from '../tracker/datastar-page.interceptor';
 
 /**
@@ -20,7 +22,7 @@ export function createHandlerPipeline(
   contextId: ContextId = STATIC_CONTEXT,
   inquirerId?: string,
 ): (...args: unknown[]) => Promise<unknown> {
-  const c = creator as any;
+  const c = contextCreatorInternals(creator);
   // ExternalContextCreator hands a params factory the call's arguments as an array ([req, res, next]),
   // RouteParamsFactory reads `{ req, res, next }`: without this, @Req(), @Headers(), @Body()... get nothing.
   const httpParams = {
@@ -68,7 +70,7 @@ const PIPEABLE = new Set<unknown>([
  * ExternalContextCreator awaits every value, and Fastify's reply is a thenable that settles when
  * the response is sent, so `@Res()` would wait for itself for ever.
  */
-function createPipesFn(c: any, pipes: unknown[], paramsOptions: any[]) {
+function createPipesFn(c: ContextCreatorInternals, pipes: PipeTransform[], paramsOptions: any[]) {
   if (!paramsOptions.length) return null;
   const params = paramsOptions.map(({ index, extractValue, type, data, metatype, pipes: own, schema }) => {
     const pipeable = PIPEABLE.has(type) || typeof type === 'string';

@@ -3,7 +3,7 @@ import type { ValidatorOptions } from 'class-validator';
 import type { SseCompressionOptions } from '../protocol/sse-compression';
 import type { SignalsLimits } from '../protocol/read-signals';
 import type { DatastarLiveOptions } from '../live/live-options.interface';
-import type { RedisConnectionOptions } from '../pubsub/redis-pubsub';
+import type { RedisConnectionOptions } from '../redis/redis-connection';
 
 export interface DatastarCsrfOptions {
   /** Header the token travels in (default `x-csrf-token`). */

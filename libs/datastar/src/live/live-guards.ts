@@ -1,5 +1,6 @@
 import type { CanActivate } from '@nestjs/common';
 import type { ExternalContextCreator } from '@nestjs/core';
+import { contextCreatorInternals, hostModuleKey } from '../core/nest-internals';
 import { LIVE_PAGE_METHOD } from './live.constants';
 import type { LiveViewDefinition } from './live-view.registry';
 
@@ -41,7 +42,7 @@ export class LiveGuards {
     const { guards, page } = this.of(view);
     if (guards.length === 0) return true;
     try {
-      const consumer = (this.contextCreator as any).guardsConsumer;
+      const consumer = contextCreatorInternals(this.contextCreator).guardsConsumer;
       return (await consumer.tryActivate(guards, [req, res, undefined], view.instance, page, 'http')) === true;
     } catch {
       return false;
@@ -51,9 +52,9 @@ export class LiveGuards {
   private of(view: LiveViewDefinition): ViewGuards {
     let found = this.views.get(view);
     if (!found) {
-      const creator = (this.contextCreator as any).guardsContextCreator;
+      const creator = contextCreatorInternals(this.contextCreator).guardsContextCreator;
       const page = (view.instance as unknown as Record<string, (...args: unknown[]) => unknown>)[LIVE_PAGE_METHOD];
-      const moduleKey: string = (view.wrapper as any).host?.token;
+      const moduleKey = hostModuleKey(view.wrapper);
       found = { guards: creator.create(view.instance, page, moduleKey), page };
       this.views.set(view, found);
     }

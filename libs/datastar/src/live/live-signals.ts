@@ -41,20 +41,6 @@ export function signalsDiff(sent: Record<string, unknown>, next: Record<string, 
   return patch;
 }
 
-/** Applies a merge patch to a JSON object, in place (`null` deletes). */
-export function applyMergePatch(target: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
-  for (const key of Object.keys(patch)) {
-    if (isUnsafeKey(key)) continue;
-    const value = patch[key];
-    if (value === null) delete target[key];
-    else if (isObject(value)) {
-      const current = target[key];
-      target[key] = applyMergePatch(isObject(current) ? current : {}, value);
-    } else target[key] = value;
-  }
-  return target;
-}
-
 function jsonEqual(a: Json | undefined, b: Json | undefined): boolean {
   if (a === b) return true;
   if (a === null || b === null || a === undefined || b === undefined || typeof a !== 'object' || typeof b !== 'object') return false;

@@ -1,5 +1,5 @@
 import { Injectable, type Type } from '@nestjs/common';
-import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper';
+import type { InstanceWrapper } from '../core/nest-internals';
 import { DUPLICATE_LIVE_ROUTE } from './live.messages';
 import { matchRoute, type LiveRoute } from './live-path';
 import type { LiveViewCallbacks, LiveViewOptions } from './live-view.interface';

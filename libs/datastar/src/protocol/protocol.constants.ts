@@ -22,7 +22,6 @@ export const CONSOLE_LEVELS = ['log', 'info', 'warn', 'error', 'debug'] as const
 export type ConsoleLevel = (typeof CONSOLE_LEVELS)[number];
 
 /** The client's CDN build that this release targets, with its Subresource Integrity hash. */
-export const DATASTAR_CLIENT_VERSION = '1.0.2';
 export const DATASTAR_CLIENT_URL =
   'https://cdn.jsdelivr.net/gh/starfederation/datastar@v1.0.2/bundles/datastar.js';
 export const DATASTAR_CLIENT_INTEGRITY = 'sha256-KDfYes9u4LqOTmN2WSbCWpjWOIOwL4i+GUqGuB0/0ko=';

@@ -6,9 +6,9 @@ import {
 } from 'node:zlib';
 import type { Transform } from 'node:stream';
 import {
-  encodeEvent, negotiateEncoding, patchElements, patchSignals, SseWriter, type SseCloseReason,
-  type SseWriterOptions,
+  encodeEvent, patchElements, patchSignals, SseWriter, type SseCloseReason, type SseWriterOptions,
 } from 'nestjs-datastar';
+import { negotiateEncoding } from './sse-compression';
 
 describe('negotiateEncoding', () => {
   it.each([

@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import {
   DEFAULT_REDIS_KEY_PREFIX, RedisConnectionPair, type RedisConnectionOptions,
-} from '../pubsub/redis-pubsub';
+} from '../redis/redis-connection';
 
 const TAB_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_SCOPE_LENGTH = 256;

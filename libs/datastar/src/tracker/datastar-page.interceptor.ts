@@ -1,6 +1,6 @@
 import { Inject, Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
-import { RENDER_METADATA } from '@nestjs/common/internal';
 import { Observable, map } from 'rxjs';
+import { RENDER_METADATA } from '../core/nest-internals';
 import { DATASTAR_LOCALS, STAR_CONTROLLER_METADATA } from '../datastar.constants';
 import { DATASTAR_MODULE_OPTIONS } from '../datastar.module-definition';
 import type { DatastarModuleOptions } from '../interfaces/datastar-module-options.interface';
