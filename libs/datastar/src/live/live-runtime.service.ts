@@ -9,10 +9,11 @@ import { DATASTAR_LOCALS } from '../datastar.constants';
 import { DATASTAR_MODULE_OPTIONS } from '../datastar.module-definition';
 import type { DatastarModuleOptions } from '../interfaces/datastar-module-options.interface';
 import {
-  escapeAttribute, executeScript, expressionLiteral, readSignals, SignalsError, type SseWriter,
+  escapeAttribute, executeScript, expressionLiteral, type SseWriter,
   type DatastarEvent, type MessageEventLike, type Signals,
 } from '../protocol';
 import { DatastarRequestPolicy } from '../dispatch/datastar-request.policy';
+import { readRequestSignals } from '../dispatch/request-signals';
 import { DatastarPubSub } from '../pubsub/datastar-pubsub';
 import { openSseWriter } from '../streams/open-writer';
 import { StreamRegistryService } from '../streams/stream-registry.service';
@@ -340,16 +341,10 @@ export class LiveRuntime implements LiveEngine {
     return { id, request: req, user: req?.user ?? req?.raw?.user, data: req?.session ?? req?.raw?.session ?? {} };
   }
 
-  private async readSignals(req: any): Promise<Signals> {
-    const raw = req.raw ?? req;
-    try {
-      return await readSignals(
-        { method: raw.method, url: raw.originalUrl ?? raw.url, headers: raw.headers, body: req.body, rawBody: req.rawBody ?? raw.rawBody, stream: raw },
-        { limit: this.options.signalsLimit, limits: this.options.signalsLimits, timeout: this.options.signalsTimeout },
-      );
-    } catch (error) {
-      throw error instanceof SignalsError ? new HttpException(error.message, error.status) : new BadRequestException(String(error));
-    }
+  private readSignals(req: any): Promise<Signals> {
+    return readRequestSignals(req, {
+      limit: this.options.signalsLimit, limits: this.options.signalsLimits, timeout: this.options.signalsTimeout,
+    });
   }
 
   private open(res: any): SseWriter {

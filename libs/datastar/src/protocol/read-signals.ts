@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import {
   BODY_NOT_UTF8, SIGNALS_STRING_TOO_LONG, SIGNALS_TOO_DEEP, SIGNALS_TOO_LARGE, SIGNALS_TOO_MANY_KEYS,
-} from '../datastar.messages';
+} from './read-signals.messages';
 import { DATASTAR_QUERY_PARAM } from './protocol.constants';
 import { isUnsafeKey, parseJsonSafely } from './safe-json';
 
