@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
 
 /**
  * Where the browser test gets its two outside ingredients: the Datastar 1.0.2 client bundle (not on
@@ -59,4 +60,45 @@ export function browserEnv(env: NodeJS.ProcessEnv = process.env): BrowserEnv {
 export function warnLoudly(message: string): void {
   const bar = '!'.repeat(Math.min(100, message.length + 8));
   console.warn(`\n${bar}\n!!! ${message}\n${bar}\n`);
+}
+
+/** Chromium as the browser tests launch it: headless, nothing fetched from the network. */
+export const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+  '--disable-component-update', '--no-first-run', '--disable-sync',
+];
+
+export function launchChromium(env: Extract<BrowserEnv, { kind: 'run' }>): Promise<Browser> {
+  return chromium.launch({ executablePath: env.chromiumPath, args: CHROMIUM_ARGS, timeout: 20_000 });
+}
+
+/**
+ * `describe('<name> in Chromium with the Datastar 1.0.2 client', suite)` when the bundle and a
+ * browser are there; otherwise the one test that says why it did not run (loudly), or fails
+ * where it must (a wrong bundle, no Chromium on CI).
+ */
+export function describeInBrowser(name: string, suite: (env: Extract<BrowserEnv, { kind: 'run' }>) => void): void {
+  const env = browserEnv();
+  if (env.kind === 'run') {
+    describe(`${name} in Chromium with the Datastar 1.0.2 client`, () => suite(env));
+    return;
+  }
+  describe(`${name} in a real browser`, () => {
+    if (env.kind === 'no-bundle') {
+      it('did not run: DATASTAR_JS is not set', () => {
+        warnLoudly(NOT_RUN_MESSAGE);
+        expect(process.env.DATASTAR_JS).toBeUndefined();
+      });
+    } else if (env.kind === 'no-chromium') {
+      it(`did not run: no Chromium at ${env.chromiumPath}`, () => {
+        warnLoudly(`browser test did not run: no Chromium at ${env.chromiumPath} (apt-get install chromium, or set CHROMIUM_PATH)`);
+        expect(existsSync(env.chromiumPath)).toBe(false);
+        expect(isCi()).toBe(false);
+      });
+    } else {
+      it('has its browser and Datastar client', () => {
+        throw new Error(env.reason);
+      });
+    }
+  });
 }
