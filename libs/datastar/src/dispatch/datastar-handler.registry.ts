@@ -41,6 +41,11 @@ export class DatastarHandlerRegistry {
     return this.handlers.get(`${controller}/${event}`);
   }
 
+  /** @internal Every handler. */
+  all(): DatastarHandler[] {
+    return [...this.handlers.values()];
+  }
+
   /** `['counter/increment', ...]` */
   list(): string[] {
     return [...this.handlers.keys()];

@@ -53,10 +53,7 @@ export class DatastarRoutes implements OnModuleInit {
 
   /** The methods the discovered events declare, for the log line: `GET|POST`. */
   private methodsInUse(): string {
-    const methods = new Set(this.registry.list().map((key) => {
-      const [controller, event] = key.split('/');
-      return this.registry.get(controller, event)!.method;
-    }));
+    const methods = new Set(this.registry.all().map((handler) => handler.method));
     return [...methods].sort().join('|') || 'POST';
   }
 }

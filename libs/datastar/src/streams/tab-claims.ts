@@ -186,7 +186,6 @@ function assertScope(scope: unknown): asserts scope is string {
 @Injectable()
 export class MemoryTabClaims extends TabClaims {}
 
-
 /**
  * Claims that span processes through Redis. Locally it behaves exactly like `MemoryTabClaims`;
  * each claim also takes a generation from Redis and announces it, and a process that holds an
