@@ -1,8 +1,8 @@
 import { Injectable, type Type } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ON_EVENT_METADATA, SIGNALS_PARAM_METADATA, STAR_CONTROLLER_METADATA } from './datastar.constants';
-import type { OnEventMetadata } from './decorators/on-event.decorator';
-import type { SignalsParamMetadata } from './decorators/signals.decorator';
+import type { OnEventMetadata } from './interfaces/on-event-options.interface';
+import type { SignalsParamMetadata } from './interfaces/signals-param-metadata.interface';
 import type { StarControllerMetadata } from './decorators/star-controller.decorator';
 
 /** The only place that reads Datastar decorator metadata. */

@@ -5,8 +5,23 @@ export const SIGNALS_PARAM_METADATA = 'datastar:signals-param';
 /** Key of the Datastar view data in template locals (read by the Handlebars helpers). */
 export const DATASTAR_LOCALS = '_datastar';
 
+/** Every method an `@OnEvent()` may declare (checked at boot), and every method a Datastar route listens to. */
+export const DATASTAR_EVENT_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
 export const DEFAULT_DISPATCH_PATH = 'ds';
 export const DEFAULT_CSRF_HEADER = 'x-csrf-token';
 export const DEFAULT_CSRF_SIGNAL = 'csrf';
 export const DEFAULT_ERRORS_SIGNAL = 'errors';
 export const DEFAULT_HEARTBEAT_MS = 15_000;
+export const DEFAULT_BROWSER_COOKIE = 'ds_bid';
+/** Shortest accepted HMAC secret (live tokens, Redis messages). */
+export const MIN_SECRET_LENGTH = 32;
+
+// Live views
+export const DEFAULT_TOKEN_TTL_MS = 60 * 60 * 1000;
+export const DEFAULT_GRACE_MS = 15_000;
+export const DEFAULT_IDLE_TIMEOUT_MS = 15_000;
+export const DEFAULT_MAX_PENDING_SESSIONS = 10_000;
+export const DEFAULT_MAX_PENDING_PER_CLIENT = 50;
+export const DEFAULT_MAX_SIGNAL_BYTES = 64 * 1024;
+export const DEFAULT_FLASH_MS = 4_000;

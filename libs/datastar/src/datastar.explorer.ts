@@ -3,8 +3,9 @@ import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { ROUTE_ARGS_METADATA } from './core/nest-internals';
 import { INVALID_EVENT_METHOD, INVALID_NAME } from './datastar.messages';
 import { DatastarMetadataAccessor } from './datastar-metadata.accessor';
-import { DATASTAR_EVENT_METHODS, type DatastarEventMethod } from './decorators/on-event.decorator';
-import { DatastarHandlerRegistry } from './dispatch/datastar-handler.registry';
+import { DATASTAR_EVENT_METHODS } from './datastar.constants';
+import type { DatastarEventMethod } from './interfaces/on-event-options.interface';
+import { DatastarHandlerRegistry } from './core/datastar-handler.registry';
 
 const NAME = /^[A-Za-z0-9_-]+$/;
 

@@ -1,4 +1,7 @@
-/** Every error text in one place; each says what to do. */
+/**
+ * Texts of the module, its options, dispatch, templates and Redis; each says what to do. Live views'
+ * are in live/live.messages.ts, the wire layer's in protocol/read-signals.messages.ts.
+ */
 export const DUPLICATE_EVENT = (controller: string, event: string, first: string, second: string) =>
   `Datastar event "${controller}/${event}" is declared twice (${first} and ${second}): ` +
   `rename one @OnEvent() or give one controller another name with @StarController('name').`;
@@ -79,3 +82,13 @@ export const REDIS_MESSAGES_REJECTED = (count: number, channel: string) =>
   'program publishes on this app\'s channels, a process runs with another pubsub.redis.secret, or clocks ' +
   'differ by over a minute. Restrict the channels with Redis ACLs (see "Redis" in the README).';
 
+export const LIVE_SECRET_TOO_SHORT = (length: number) =>
+  `The live token secret has ${length} characters: use at least 32 random characters ` +
+  "(node -e \"console.log(require('crypto').randomBytes(32).toString('base64url'))\").";
+
+export const INVALID_OPTION = (name: string, value: unknown, expected: string) =>
+  `DatastarModule option ${name} must be ${expected}, got ${JSON.stringify(value)}: fix it or leave it out for the default.`;
+
+export const INVALID_BROWSER_COOKIE = (name: string) =>
+  `Invalid streams.browserCookie ${JSON.stringify(name)}: use a cookie name of letters, digits, ` +
+  "'-' or '_' (default 'ds_bid'), or false to bind tab claims to streams.owner alone.";

@@ -1,13 +1,16 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { AdapterRoutes } from './core/adapter-routes';
+import { DatastarHandlerRegistry } from './core/datastar-handler.registry';
+import { DatastarPaths } from './core/datastar-paths';
+import { DatastarRequestPolicy } from './core/datastar-request.policy';
+import { DATASTAR_SETTINGS, resolveDatastarSettings, type DatastarSettings } from './core/datastar-settings';
 import { DatastarCsrfBridge } from './csrf/datastar-csrf.middleware';
 import { DatastarExplorer } from './datastar.explorer';
 import { DatastarMetadataAccessor } from './datastar-metadata.accessor';
 import { ConfigurableModuleClass, DATASTAR_MODULE_OPTIONS, OPTIONS_TYPE } from './datastar.module-definition';
 import { DatastarDispatcher } from './dispatch/datastar-dispatcher.service';
 import { DatastarRoutes } from './dispatch/datastar-routes';
-import { DatastarHandlerRegistry } from './dispatch/datastar-handler.registry';
-import type { DatastarModuleOptions } from './interfaces/datastar-module-options.interface';
 import { LIVE_PROVIDERS } from './live/live.providers';
 import { LiveSessionsService } from './live/live-sessions.service';
 import { DatastarPubSub } from './pubsub/datastar-pubsub';
@@ -26,25 +29,27 @@ import { SignalTracker } from './tracker/signal-tracker.service';
 @Module({
   imports: [DiscoveryModule],
   providers: [
+    // The options, resolved and checked once; every provider reads these, never the raw options.
+    { provide: DATASTAR_SETTINGS, useFactory: resolveDatastarSettings, inject: [DATASTAR_MODULE_OPTIONS] },
+    DatastarPaths, DatastarRequestPolicy, AdapterRoutes,
     DatastarTemplates, SignalTracker, DatastarPageInterceptor, DatastarHandlerRegistry,
     DatastarMetadataAccessor, DatastarExplorer, DatastarDispatcher, DatastarCsrfBridge,
     StreamRegistryService, DatastarRoutes, ...LIVE_PROVIDERS,
     {
       provide: DatastarPubSub,
-      useFactory: (options: DatastarModuleOptions) =>
-        options.pubsub?.redis ? new RedisPubSub(options.pubsub.redis) : new MemoryPubSub(),
-      inject: [DATASTAR_MODULE_OPTIONS],
+      useFactory: ({ redis }: DatastarSettings) => (redis ? new RedisPubSub(redis) : new MemoryPubSub()),
+      inject: [DATASTAR_SETTINGS],
     },
     {
       provide: TabClaims,
-      useFactory: (options: DatastarModuleOptions) =>
-        options.pubsub?.redis ? new RedisTabClaims(options.pubsub.redis) : new MemoryTabClaims(),
-      inject: [DATASTAR_MODULE_OPTIONS],
+      useFactory: ({ redis }: DatastarSettings) => (redis ? new RedisTabClaims(redis) : new MemoryTabClaims()),
+      inject: [DATASTAR_SETTINGS],
     },
   ],
   exports: [
     DatastarTemplates, SignalTracker, DatastarPageInterceptor, DatastarHandlerRegistry, DatastarCsrfBridge,
-    StreamRegistryService, DatastarPubSub, TabClaims, DatastarRoutes, DATASTAR_MODULE_OPTIONS, LiveSessionsService,
+    StreamRegistryService, DatastarPubSub, TabClaims, DatastarRoutes, DATASTAR_MODULE_OPTIONS, DATASTAR_SETTINGS,
+    DatastarPaths, LiveSessionsService,
   ],
 })
 export class DatastarModule extends ConfigurableModuleClass {

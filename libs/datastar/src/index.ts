@@ -19,13 +19,15 @@ export {
 export { DatastarModule } from './datastar.module';
 export type { DatastarModuleOptions, DatastarCsrfOptions } from './interfaces/datastar-module-options.interface';
 export { StarController, type StarControllerOptions } from './decorators/star-controller.decorator';
-export { OnEvent, type OnEventOptions, type DatastarEventMethod } from './decorators/on-event.decorator';
+export { OnEvent } from './decorators/on-event.decorator';
+export type { OnEventOptions, DatastarEventMethod } from './interfaces/on-event-options.interface';
 export { Signals } from './decorators/signals.decorator';
 export { SignalTracker, type PatchElementOptions } from './tracker/signal-tracker.service';
 export { DatastarPageInterceptor } from './tracker/datastar-page.interceptor';
-export { DatastarTemplates, type TemplateSource } from './templates/datastar-templates.service';
+export { DatastarTemplates } from './templates/datastar-templates.service';
+export type { TemplateSource } from './interfaces/template-source.interface';
 export { eventUrl } from './templates/datastar-helpers';
-export { DatastarHandlerRegistry, type DatastarHandler } from './dispatch/datastar-handler.registry';
+export { DatastarHandlerRegistry, type DatastarHandler } from './core/datastar-handler.registry';
 export type { ValidationErrors } from './dispatch/signals-validation';
 export { DatastarCsrfBridge } from './csrf/datastar-csrf.middleware';
 export { useDatastarViews } from './templates/use-datastar-views';
@@ -43,7 +45,7 @@ export type {
 export { LiveContext } from './live/live-context';
 export { LiveSessionsService, type LiveSessionInfo } from './live/live-sessions.service';
 export { LiveTokens, type LiveTokenPayload, type LiveTokenResult, type LiveTokenFailure } from './live/live-token';
-export type { DatastarLiveOptions } from './live/live-options.interface';
+export type { DatastarLiveOptions } from './interfaces/datastar-live-options.interface';
 export { navigate, liveEventAction, type LiveActionOptions } from './live/live-actions';
 export { safeLocalPath } from './live/live-path';
 export { signalsDiff } from './live/live-signals';

@@ -1,7 +1,5 @@
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
-import { DEFAULT_CSRF_HEADER, DEFAULT_CSRF_SIGNAL } from '../datastar.constants';
-import { DATASTAR_MODULE_OPTIONS } from '../datastar.module-definition';
-import type { DatastarModuleOptions } from '../interfaces/datastar-module-options.interface';
+import { DATASTAR_SETTINGS, type DatastarSettings } from '../core/datastar-settings';
 import { DATASTAR_QUERY_PARAM, DATASTAR_REQUEST_HEADER, parseSignals } from '../protocol';
 
 /**
@@ -15,10 +13,9 @@ export class DatastarCsrfBridge implements NestMiddleware {
   private readonly header: string;
   private readonly signal: string;
 
-  constructor(@Inject(DATASTAR_MODULE_OPTIONS) options: DatastarModuleOptions) {
-    const csrf = options.csrf || {};
-    this.header = (csrf.header ?? DEFAULT_CSRF_HEADER).toLowerCase();
-    this.signal = csrf.signal ?? DEFAULT_CSRF_SIGNAL;
+  constructor(@Inject(DATASTAR_SETTINGS) { csrf }: DatastarSettings) {
+    this.header = csrf.header.toLowerCase();
+    this.signal = csrf.signal;
   }
 
   use(req: any, _res: unknown, next: () => void): void {

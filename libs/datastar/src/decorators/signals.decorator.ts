@@ -1,11 +1,7 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { SIGNALS_PARAM_METADATA } from '../datastar.constants';
-import { signalsOf } from '../dispatch/request-signals';
-
-export interface SignalsParamMetadata {
-  index: number;
-  key?: string;
-}
+import { signalsOf } from '../core/request-signals';
+import type { SignalsParamMetadata } from '../interfaces/signals-param-metadata.interface';
 
 const SignalsValue = createParamDecorator((key: string | undefined, ctx: ExecutionContext) =>
   signalsOf(ctx.switchToHttp().getRequest(), key),

@@ -1,21 +1,21 @@
 import { Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
-import { ContextIdFactory, ExternalContextCreator, HttpAdapterHost, ModuleRef } from '@nestjs/core';
+import { ContextIdFactory, ExternalContextCreator, ModuleRef } from '@nestjs/core';
 import {
-  ExecutionContextHost, RouteParamsFactory, createRouterExceptionFilters, hostModuleKey, type RouterExceptionFilters,
+  ExecutionContextHost, RouteParamsFactory, hostModuleKey,
 } from '../core/nest-internals';
-import { DEFAULT_ERRORS_SIGNAL } from '../datastar.constants';
-import { DATASTAR_MODULE_OPTIONS } from '../datastar.module-definition';
+import { AdapterRoutes } from '../core/adapter-routes';
+import { DATASTAR_SETTINGS, type DatastarSettings } from '../core/datastar-settings';
 import { ERROR_LOGGED, UNKNOWN_EVENT } from '../datastar.messages';
 import { errorForBrowser, errorId } from '../datastar.errors';
-import type { DatastarModuleOptions } from '../interfaces/datastar-module-options.interface';
 import { patchSignals, type SseWriter } from '../protocol';
 import { isEventLike, isEventSource, pipeEvents, type EventSource } from '../streams/pipe-events';
 import { StreamRegistryService } from '../streams/stream-registry.service';
-import { DatastarContext, datastarStorage } from '../tracker/datastar-context';
+import { DatastarContext, datastarStorage } from '../core/request-context';
+import { DatastarPageInterceptor } from '../tracker/datastar-page.interceptor';
 import { SignalTracker } from '../tracker/signal-tracker.service';
-import { DatastarHandlerRegistry, type DatastarHandler } from './datastar-handler.registry';
-import { createHandlerPipeline } from './handler-pipeline';
-import { signalsOf } from './request-signals';
+import { DatastarHandlerRegistry, type DatastarHandler } from '../core/datastar-handler.registry';
+import { createHandlerPipeline } from '../core/handler-pipeline';
+import { signalsOf } from '../core/request-signals';
 import { isDtoType, validateSignals, type ValidationErrors } from './signals-validation';
 
 interface Compiled {
@@ -33,25 +33,22 @@ export class DatastarDispatcher {
   private readonly logger = new Logger('Datastar');
   private readonly compiled = new WeakMap<DatastarHandler, Compiled>();
   private readonly paramsFactory = new RouteParamsFactory();
-  private exceptionFilters?: RouterExceptionFilters;
 
   constructor(
     private readonly registry: DatastarHandlerRegistry,
     private readonly tracker: SignalTracker,
     private readonly streams: StreamRegistryService,
     private readonly contextCreator: ExternalContextCreator,
-    private readonly adapterHost: HttpAdapterHost,
+    private readonly routes: AdapterRoutes,
     private readonly moduleRef: ModuleRef,
-    @Inject(DATASTAR_MODULE_OPTIONS) private readonly options: DatastarModuleOptions,
+    @Inject(DATASTAR_SETTINGS) private readonly settings: DatastarSettings,
   ) {}
 
   async dispatch(controller: string, event: string, req: any, res: any, next?: unknown): Promise<void> {
     const handler = this.registry.get(controller, event);
     if (!handler) throw new NotFoundException(UNKNOWN_EVENT(controller, event));
     const ctx = new DatastarContext('dispatch', req, res, controller);
-    ctx.signalsLimit = this.options.signalsLimit;
-    ctx.signalsLimits = this.options.signalsLimits;
-    ctx.signalsTimeout = this.options.signalsTimeout;
+    ctx.readSignals = this.settings.readSignals;
     await datastarStorage.run(ctx, async () => {
       const compiled = handler.wrapper.isDependencyTreeStatic()
         ? this.compileStatic(handler)
@@ -95,10 +92,11 @@ export class DatastarDispatcher {
     Object.defineProperty(callback, 'name', { value: handler.methodName });
     const moduleKey = hostModuleKey(handler.wrapper);
     const run = createHandlerPipeline(
-      this.contextCreator, instance, callback, handler.methodName, moduleKey, this.paramsFactory, contextId,
+      this.contextCreator, instance, callback, handler.methodName, moduleKey, this.paramsFactory, contextId, undefined,
+      // @StarController() puts the page interceptor on the class; it steps aside for events anyway.
+      (interceptor) => interceptor instanceof DatastarPageInterceptor,
     );
-    this.exceptionFilters ??= createRouterExceptionFilters(this.contextCreator, this.adapterHost.httpAdapter);
-    const exceptions = this.exceptionFilters.create(instance, callback as any, moduleKey, contextId);
+    const exceptions = this.routes.exceptionFilters.create(instance, callback as any, moduleKey, contextId);
     return { run, exceptions };
   }
 
@@ -107,14 +105,14 @@ export class DatastarDispatcher {
     const ctx = datastarStorage.getStore()!;
     const signals = (await signalsOf(ctx.req)) as Record<string, unknown>;
     ctx.requestSignals = signals;
-    const errorsSignal = this.options.validation?.errorsSignal ?? DEFAULT_ERRORS_SIGNAL;
+    const errorsSignal = this.settings.errorsSignal;
     let errors: ValidationErrors | undefined;
     let validated = false;
     for (const param of handler.signalsParams) {
       const type = handler.paramTypes[param.index];
       if (!isDtoType(type)) continue;
       validated = true;
-      const result = await validateSignals(type, param.key === undefined ? signals : signals[param.key], this.options.validation);
+      const result = await validateSignals(type, param.key === undefined ? signals : signals[param.key], this.settings.validation);
       if (result.errors) errors = { ...errors, ...(param.key === undefined ? result.errors : { [param.key]: result.errors }) };
       else args[param.index] = result.value;
     }
@@ -180,7 +178,7 @@ export class DatastarDispatcher {
     const writer = ctx.writer!;
     if (!writer.closed) {
       this.tracker.flushContext(ctx);
-      writer.send(errorForBrowser(`${handler.controller}/${handler.event} failed: ${err.message}`, id, this.options.exposeErrors === true));
+      writer.send(errorForBrowser(`${handler.controller}/${handler.event} failed: ${err.message}`, id, this.settings.exposeErrors));
       writer.close('error');
     }
   }

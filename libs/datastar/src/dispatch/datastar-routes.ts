@@ -1,12 +1,8 @@
-import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { ExternalContextCreator, HttpAdapterHost } from '@nestjs/core';
-import { DEFAULT_DISPATCH_PATH } from '../datastar.constants';
-import { DATASTAR_MODULE_OPTIONS } from '../datastar.module-definition';
-import type { DatastarModuleOptions } from '../interfaces/datastar-module-options.interface';
-import { DatastarTemplates } from '../templates/datastar-templates.service';
-import { AdapterRoutes } from './adapter-routes';
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { AdapterRoutes } from '../core/adapter-routes';
+import { DatastarPaths } from '../core/datastar-paths';
 import { DatastarDispatcher } from './datastar-dispatcher.service';
-import { DatastarHandlerRegistry } from './datastar-handler.registry';
+import { DatastarHandlerRegistry } from '../core/datastar-handler.registry';
 
 /**
  * Registers `/<prefix>/<path>/:controller/:event` on the HTTP adapter: each event answers the one
@@ -22,29 +18,22 @@ import { DatastarHandlerRegistry } from './datastar-handler.registry';
 @Injectable()
 export class DatastarRoutes implements OnModuleInit {
   private readonly logger = new Logger('Datastar');
-  /** The dispatch URL prefix with the app's global prefix, e.g. `/v1/ds`. */
-  basePath = `/${DEFAULT_DISPATCH_PATH}`;
-
   constructor(
     private readonly dispatcher: DatastarDispatcher,
     private readonly registry: DatastarHandlerRegistry,
-    private readonly templates: DatastarTemplates,
-    private readonly adapterHost: HttpAdapterHost,
-    private readonly contextCreator: ExternalContextCreator,
-    @Inject(DATASTAR_MODULE_OPTIONS) private readonly options: DatastarModuleOptions,
+    private readonly routes: AdapterRoutes,
+    private readonly paths: DatastarPaths,
   ) {}
 
   onModuleInit(): void {
-    const routes = new AdapterRoutes(this.adapterHost, this.contextCreator, this.options);
-    this.basePath = routes.path(this.options.path ?? DEFAULT_DISPATCH_PATH);
-    this.templates.dispatchPath = this.basePath;
-    if (!routes.available) return; // an application context without HTTP
-    const route = `${this.basePath === '/' ? '' : this.basePath}/:controller/:event`;
+    if (!this.routes.available) return; // an application context without HTTP
+    const base = this.paths.dispatch;
+    const route = `${base === '/' ? '' : base}/:controller/:event`;
     const methodOf = (req: any) => {
       const handler = this.registry.get(req.params?.controller, req.params?.event);
       return handler && [handler.method];
     };
-    routes.add(methodOf, route, (req, res, next) => {
+    this.routes.add(methodOf, route, (req, res, next) => {
       const { controller, event } = req.params ?? {};
       return this.dispatcher.dispatch(controller, event, req, res, next);
     });

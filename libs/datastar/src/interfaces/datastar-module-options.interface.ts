@@ -2,7 +2,7 @@ import type { HelperDelegate } from 'handlebars';
 import type { ValidatorOptions } from 'class-validator';
 import type { SseCompressionOptions } from '../protocol/sse-compression';
 import type { SignalsLimits } from '../protocol/read-signals';
-import type { DatastarLiveOptions } from '../live/live-options.interface';
+import type { DatastarLiveOptions } from './datastar-live-options.interface';
 import type { RedisConnectionOptions } from '../redis/redis-connection';
 
 export interface DatastarCsrfOptions {

@@ -1,3 +1,4 @@
+import { resolveDatastarSettings } from '../core/datastar-settings';
 import Handlebars from 'handlebars';
 import { linkClickExpression, liveEventAction, navigate, navigationScript, streamAction } from './live-actions';
 import { registerLiveHelpers } from './live.helpers';
@@ -49,7 +50,7 @@ describe('live actions', () => {
 
 describe('live Handlebars helpers', () => {
   const hbs = Handlebars.create();
-  registerLiveHelpers(hbs, { csrf: { header: 'x-csrf', signal: 'csrf' } }, () => '/ds');
+  registerLiveHelpers(hbs, resolveDatastarSettings({ csrf: { header: 'x-csrf', signal: 'csrf' } }), () => '/ds');
   const render = (source: string, data: Record<string, unknown> = {}) => hbs.compile(source)(data);
 
   it('{{ds-link}} renders a real link, escaped, with the soft-navigation click handler', () => {

@@ -4,7 +4,7 @@ import {
   type ConsoleLevel, type DatastarEvent, type EventOptions, type ExecuteScriptOptions, type MessageEventLike,
   type RedirectOptions,
 } from '../protocol';
-import type { TemplateSource } from '../templates/datastar-templates.service';
+import type { TemplateSource } from '../interfaces/template-source.interface';
 import type { PatchElementOptions } from '../tracker/signal-tracker.service';
 import { idSelector } from '../tracker/css';
 import { LIVE_FLASH_ID, LIVE_LOCALS } from './live.constants';

@@ -6,25 +6,24 @@ import { ExternalContextCreator, HttpAdapterHost } from '@nestjs/core';
 import { randomBytes } from 'node:crypto';
 import type { Observable } from 'rxjs';
 import { DATASTAR_LOCALS } from '../datastar.constants';
-import { DATASTAR_MODULE_OPTIONS } from '../datastar.module-definition';
-import type { DatastarModuleOptions } from '../interfaces/datastar-module-options.interface';
+import { DatastarPaths } from '../core/datastar-paths';
+import { DATASTAR_SETTINGS, type DatastarSettings } from '../core/datastar-settings';
 import {
   escapeAttribute, executeScript, expressionLiteral, type SseWriter,
   type DatastarEvent, type MessageEventLike, type Signals,
 } from '../protocol';
-import { DatastarRequestPolicy } from '../dispatch/datastar-request.policy';
-import { readRequestSignals } from '../dispatch/request-signals';
+import { DatastarRequestPolicy } from '../core/datastar-request.policy';
+import { readRequestSignals } from '../core/request-signals';
 import { DatastarPubSub } from '../pubsub/datastar-pubsub';
 import { openSseWriter } from '../streams/open-writer';
 import { StreamRegistryService } from '../streams/stream-registry.service';
-import { DatastarTemplates, type TemplateSource } from '../templates/datastar-templates.service';
+import { DatastarTemplates } from '../templates/datastar-templates.service';
+import type { TemplateSource } from '../interfaces/template-source.interface';
 import {
-  DEFAULT_FLASH_MS, DEFAULT_GRACE_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_PENDING_PER_CLIENT,
-  DEFAULT_MAX_PENDING_SESSIONS, DEFAULT_MAX_SIGNAL_BYTES, DEFAULT_TOKEN_TTL_MS,
   LIVE_FLASH_ID, LIVE_ROOT_ID, LIVE_STREAM_SCOPE, LIVE_TOKEN_HEADER, LIVE_WRAPPER_ID,
 } from './live.constants';
 import {
-  INVALID_LIVE_EVENT, INVALID_LIVE_LIMIT, LIVE_SECRET_GENERATED, LIVE_SECRET_REQUIRED, LIVE_SECRET_TOO_SHORT,
+  INVALID_LIVE_EVENT, LIVE_SECRET_GENERATED, LIVE_SECRET_REQUIRED,
   LIVE_SESSION_BUSY, LIVE_SIGNALS_TOO_LARGE, LIVE_STALE_TOKEN, LIVE_TOKEN_REFUSED, LIVE_TOO_MANY_PENDING,
   NAV_TARGET_REFUSED, UNKNOWN_LIVE_EVENT,
 } from './live.messages';
@@ -45,7 +44,6 @@ import { LiveViewRegistry } from './live-view.registry';
 import type { LiveMountSession } from './live-view.interface';
 
 const EVENT_NAME = /^[A-Za-z0-9_.:-]{1,100}$/;
-const MIN_SECRET_LENGTH = 32;
 
 /**
  * Runs live views over HTTP: the page GET (mount + render in the page shell), events, the session
@@ -57,11 +55,7 @@ export class LiveRuntime implements LiveEngine {
   readonly logger = new Logger('DatastarLive');
   readonly settings: LiveSettings;
   readonly tokens: LiveTokens;
-  /** @internal The app's global prefix (set at init): view routes carry it, their patterns do not. */
-  globalPrefix = '';
   private readonly secretGenerated: boolean;
-  /** Live events are Datastar endpoints too: the same policy as the adapter routes (403). */
-  private readonly requestPolicy: DatastarRequestPolicy;
   private readonly guards: LiveGuards;
   private readonly pending: LivePending;
   private readonly clientKey: (req: any) => string | undefined;
@@ -72,30 +66,21 @@ export class LiveRuntime implements LiveEngine {
     private readonly streams: StreamRegistryService,
     private readonly sessions: LiveSessionsService,
     private readonly views: LiveViewRegistry,
-    private readonly contextCreator: ExternalContextCreator,
+    contextCreator: ExternalContextCreator,
     private readonly adapterHost: HttpAdapterHost,
-    @Inject(DATASTAR_MODULE_OPTIONS) private readonly options: DatastarModuleOptions,
+    private readonly paths: DatastarPaths,
+    /** Live events are Datastar endpoints too: the same policy as the adapter routes (403). */
+    private readonly requestPolicy: DatastarRequestPolicy,
+    @Inject(DATASTAR_SETTINGS) private readonly datastar: DatastarSettings,
   ) {
-    const live = options.live ?? {};
-    this.settings = {
-      tokenTtlMs: live.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS,
-      graceMs: live.graceMs ?? DEFAULT_GRACE_MS,
-      idleTimeoutMs: positive('idleTimeoutMs', live.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS),
-      flashMs: live.flashMs ?? DEFAULT_FLASH_MS,
-      maxSignalBytes: positive('maxSignalBytes', live.maxSignalBytes ?? DEFAULT_MAX_SIGNAL_BYTES),
-      exposeErrors: options.exposeErrors === true,
-    };
-    this.pending = new LivePending(
-      positive('maxPendingSessions', live.maxPendingSessions ?? DEFAULT_MAX_PENDING_SESSIONS),
-      positive('maxPendingPerClient', live.maxPendingPerClient ?? DEFAULT_MAX_PENDING_PER_CLIENT),
-    );
-    this.clientKey = live.clientKey ?? ((req) => req.ip ?? req.socket?.remoteAddress);
+    const live = datastar.live;
+    this.settings = { ...live, exposeErrors: datastar.exposeErrors };
+    this.pending = new LivePending(live.maxPendingSessions, live.maxPendingPerClient);
+    this.clientKey = live.clientKey;
     this.guards = new LiveGuards(contextCreator);
-    if (live.secret !== undefined && live.secret.length < MIN_SECRET_LENGTH) throw new Error(LIVE_SECRET_TOO_SHORT(live.secret.length));
     this.secretGenerated = live.secret === undefined;
-    this.requestPolicy = new DatastarRequestPolicy(options);
-    this.tokens = new LiveTokens(live.secret ?? randomBytes(32), this.settings.tokenTtlMs);
-    registerLiveHelpers(templates.handlebars, options, () => templates.dispatchPath);
+    this.tokens = new LiveTokens(live.secret ?? randomBytes(32), live.tokenTtlMs);
+    registerLiveHelpers(templates.handlebars, datastar, () => paths.dispatch);
   }
 
   /** @internal At boot, once views were found: a production app must have its own secret. */
@@ -261,7 +246,7 @@ export class LiveRuntime implements LiveEngine {
    */
   async authorizeNavigation(session: LiveSession, target: LiveNavigationTarget, request?: LiveRequest): Promise<LiveMountSession | undefined> {
     if (!request) return this.guards.has(target.view) ? undefined : this.mountSession(session.id, undefined);
-    const route = `${this.globalPrefix ? `/${this.globalPrefix}` : ''}${target.view.route.pattern}`;
+    const route = `${this.paths.globalPrefix ? `/${this.paths.globalPrefix}` : ''}${target.view.route.pattern}`;
     const req = targetRequest(request.req, { ...target, params: this.paramsOf(target.view, target.path) ?? {}, route });
     if (!(await this.guards.allow(target.view, req, request.res))) return undefined;
     return this.mountSession(session.id, req);
@@ -283,7 +268,7 @@ export class LiveRuntime implements LiveEngine {
 
   /** A browser path as the view routes see it: without the app's global prefix (undefined outside it). */
   private routePath(path: string): string | undefined {
-    const prefix = this.globalPrefix ? `/${this.globalPrefix}` : '';
+    const prefix = this.paths.globalPrefix ? `/${this.paths.globalPrefix}` : '';
     if (!prefix) return path;
     if (path === prefix) return '/';
     return path.startsWith(`${prefix}/`) ? path.slice(prefix.length) : undefined;
@@ -297,7 +282,7 @@ export class LiveRuntime implements LiveEngine {
     const signals = session.pageSignals();
     const attributes = [`id="${LIVE_WRAPPER_ID}"`, `data-signals="${escapeAttribute(expressionLiteral(signals))}"`];
     if (!view.stateless) {
-      const base = this.templates.dispatchPath;
+      const base = this.paths.dispatch;
       attributes.push(`data-init="${escapeAttribute(streamAction(liveUrl(base, '_stream'), session.token))}"`);
       attributes.push(`data-on:popstate__window="${escapeAttribute(popstateExpression(liveUrl(base, '_nav')))}"`);
     }
@@ -315,7 +300,7 @@ export class LiveRuntime implements LiveEngine {
       },
       [DATASTAR_LOCALS]: { signals },
     };
-    const source = view.options.mountTemplate ?? this.options.live?.mountTemplate ?? this.defaultMountTemplate;
+    const source = view.options.mountTemplate ?? this.datastar.live.mountTemplate ?? this.defaultMountTemplate;
     return this.templates.renderSource(source, locals);
   }
 
@@ -342,13 +327,11 @@ export class LiveRuntime implements LiveEngine {
   }
 
   private readSignals(req: any): Promise<Signals> {
-    return readRequestSignals(req, {
-      limit: this.options.signalsLimit, limits: this.options.signalsLimits, timeout: this.options.signalsTimeout,
-    });
+    return readRequestSignals(req, this.datastar.readSignals);
   }
 
   private open(res: any): SseWriter {
-    return openSseWriter(res, this.options);
+    return openSseWriter(res, this.datastar.writer);
   }
 
   /** Events as a finished SSE answer, or 204 when they all went down the stream. */
@@ -383,7 +366,3 @@ function fullLoad(target: string): DatastarEvent {
   return executeScript(fullLoadScript(target));
 }
 
-function positive(name: string, value: number): number {
-  if (typeof value !== 'number' || !(value > 0)) throw new Error(INVALID_LIVE_LIMIT(name, value));
-  return value;
-}

@@ -6,7 +6,7 @@ import {
   type DatastarEvent, type MessageEventLike, type Signals, type SseCloseReason, type SseWriter,
 } from '../protocol';
 import { errorForBrowser, errorId } from '../datastar.errors';
-import type { TemplateSource } from '../templates/datastar-templates.service';
+import type { TemplateSource } from '../interfaces/template-source.interface';
 import { LIVE_ROOT_ID, LIVE_TOKEN_SIGNAL, MAX_OUTBOX, MAX_SESSION_QUEUE } from './live.constants';
 import { CALLBACK_FAILED } from './live.messages';
 import { fullLoadScript, navigationScript } from './live-actions';

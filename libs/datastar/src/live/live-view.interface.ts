@@ -1,5 +1,5 @@
 import type { MessageEventLike, Signals } from '../protocol';
-import type { TemplateSource } from '../templates/datastar-templates.service';
+import type { TemplateSource } from '../interfaces/template-source.interface';
 import type { LiveContext } from './live-context';
 
 /** `@LiveView(route, options)`. */

@@ -23,13 +23,6 @@ export const LIVE_PAGE_METHOD = '__dsLivePage';
 export const LIVE_EVENT_METHOD = '__dsLiveEvent';
 
 export const DEFAULT_LIVE_GROUP = 'default';
-export const DEFAULT_TOKEN_TTL_MS = 60 * 60 * 1000;
-export const DEFAULT_GRACE_MS = 15_000;
-export const DEFAULT_IDLE_TIMEOUT_MS = 15_000;
-export const DEFAULT_MAX_PENDING_SESSIONS = 10_000;
-export const DEFAULT_MAX_PENDING_PER_CLIENT = 50;
-export const DEFAULT_MAX_SIGNAL_BYTES = 64 * 1024;
-export const DEFAULT_FLASH_MS = 4_000;
 
 /** Tasks (events, infos) waiting per session before new infos are dropped and events get 429. */
 export const MAX_SESSION_QUEUE = 1_000;

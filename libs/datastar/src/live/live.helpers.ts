@@ -1,5 +1,5 @@
 import type Handlebars from 'handlebars';
-import type { DatastarModuleOptions } from '../interfaces/datastar-module-options.interface';
+import type { DatastarSettings } from '../core/datastar-settings';
 import { escapeAttribute, type ActionOptions } from '../protocol';
 import { defaultActionOptions } from '../templates/datastar-helpers';
 import { LIVE_LINK_ATTRIBUTE, LIVE_LOCALS } from './live.constants';
@@ -14,8 +14,8 @@ const ATTRIBUTE_NAME = /^[A-Za-z_][-A-Za-z0-9_:.]*$/;
  * `{{ds-navigate '/live/b' replace=true}}` (soft navigation as an action) and
  * `{{ds-link '/live/b' 'Go to B' id='to-b'}}` (a real `<a href>` that soft-navigates on plain left clicks).
  */
-export function registerLiveHelpers(hbs: typeof Handlebars, options: DatastarModuleOptions, dispatchPath: () => string): void {
-  const defaults = defaultActionOptions(options);
+export function registerLiveHelpers(hbs: typeof Handlebars, settings: Pick<DatastarSettings, 'csrf'>, dispatchPath: () => string): void {
+  const defaults = defaultActionOptions(settings);
 
   hbs.registerHelper('ds-event', function (event: string, helperOptions: Handlebars.HelperOptions) {
     const live = helperOptions.data?.root?.[LIVE_LOCALS] as { path?: string } | undefined;

@@ -22,10 +22,6 @@ export const LIVE_SECRET_REQUIRED =
   'Live views need a token secret in production: DatastarModule.forRoot({ live: { secret: process.env.LIVE_SECRET } }) ' +
   "with at least 32 random characters (node -e \"console.log(require('crypto').randomBytes(32).toString('base64url'))\").";
 
-export const LIVE_SECRET_TOO_SHORT = (length: number) =>
-  `The live token secret has ${length} characters: use at least 32 random characters ` +
-  "(node -e \"console.log(require('crypto').randomBytes(32).toString('base64url'))\").";
-
 export const LIVE_SECRET_GENERATED =
   'No live.secret configured: live tokens are signed with a random per-process secret (pages from another ' +
   'process or an earlier run get 401 and reload). Set DatastarModule.forRoot({ live: { secret } }) before production.';
@@ -84,6 +80,3 @@ export const LIVE_TOO_MANY_PENDING = (scope: 'server' | 'client', retryAfterS: n
 export const LIVE_SIGNALS_TOO_LARGE = (bytes: number, limit: number) =>
   `This event would make the live session's signals ${bytes} bytes, over live.maxSignalBytes (${limit}): ` +
   'keep large data on the server (ctx.assign) and send only what the page edits, or raise the limit.';
-
-export const INVALID_LIVE_LIMIT = (name: string, value: unknown) =>
-  `live.${name} must be a positive number, got ${JSON.stringify(value)}.`;

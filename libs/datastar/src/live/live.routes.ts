@@ -1,9 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { ExternalContextCreator, HttpAdapterHost } from '@nestjs/core';
-import { DEFAULT_DISPATCH_PATH } from '../datastar.constants';
-import { DATASTAR_MODULE_OPTIONS } from '../datastar.module-definition';
-import { AdapterRoutes } from '../dispatch/adapter-routes';
-import type { DatastarModuleOptions } from '../interfaces/datastar-module-options.interface';
+import { AdapterRoutes } from '../core/adapter-routes';
+import { DatastarPaths } from '../core/datastar-paths';
+import { DATASTAR_SETTINGS, type DatastarSettings } from '../core/datastar-settings';
 import { LiveRuntime } from './live-runtime.service';
 
 /**
@@ -19,20 +17,17 @@ export class LiveRoutes implements OnModuleInit {
 
   constructor(
     private readonly runtime: LiveRuntime,
-    private readonly adapterHost: HttpAdapterHost,
-    private readonly contextCreator: ExternalContextCreator,
-    @Inject(DATASTAR_MODULE_OPTIONS) private readonly options: DatastarModuleOptions,
+    private readonly routes: AdapterRoutes,
+    private readonly paths: DatastarPaths,
+    @Inject(DATASTAR_SETTINGS) private readonly settings: DatastarSettings,
   ) {}
 
   onModuleInit(): void {
-    const routes = new AdapterRoutes(this.adapterHost, this.contextCreator, this.options);
-    this.runtime.globalPrefix = routes.globalPrefix;
-    if (!routes.available) return; // an application context without HTTP
-    const base = this.options.path ?? DEFAULT_DISPATCH_PATH;
-    const stream = routes.path(base, '_stream');
-    const nav = routes.path(base, '_nav');
-    routes.add(['GET'], stream, (req, res) => this.runtime.stream(req, res));
-    routes.add(['POST'], nav, (req, res) => this.runtime.navigate(req, res));
+    if (!this.routes.available) return; // an application context without HTTP
+    const stream = this.paths.of(this.settings.path, '_stream');
+    const nav = this.paths.of(this.settings.path, '_nav');
+    this.routes.add(['GET'], stream, (req, res) => this.runtime.stream(req, res));
+    this.routes.add(['POST'], nav, (req, res) => this.runtime.navigate(req, res));
     this.logger.log(`Mapped {${stream}, GET} and {${nav}, POST} live views`);
   }
 }

@@ -1,3 +1,4 @@
+import { resolveDatastarSettings } from '../core/datastar-settings';
 import Handlebars from 'handlebars';
 import { registerDatastarHelpers } from '../templates/datastar-helpers';
 import { registerLiveHelpers } from '../live/live.helpers';
@@ -117,8 +118,8 @@ describe('the client compile fixture reproduces the attacks (so the tests above 
 
 describe.each(HOSTILE)('every builder keeps %s inert and byte-identical', (_name, value) => {
   const hbs = Handlebars.create();
-  registerDatastarHelpers(hbs, { csrf: { header: 'x-csrf', signal: 'csrf' } }, () => '/ds');
-  registerLiveHelpers(hbs, { csrf: { header: 'x-csrf', signal: 'csrf' } }, () => '/ds');
+  registerDatastarHelpers(hbs, resolveDatastarSettings({ csrf: { header: 'x-csrf', signal: 'csrf' } }), () => '/ds');
+  registerLiveHelpers(hbs, resolveDatastarSettings({ csrf: { header: 'x-csrf', signal: 'csrf' } }), () => '/ds');
   const data = { nick: value, _datastar: { controller: 'greeter', signals: { note: value } }, _live: { path: '/live/chat' } };
   const render = (source: string, extra: Record<string, unknown> = {}) => hbs.compile(source)({ ...data, ...extra });
 

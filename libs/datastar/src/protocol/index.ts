@@ -9,7 +9,7 @@ export {
 } from './execute';
 export { encodeEvent, encodeEvents, encodeComment, type MessageEventLike } from './encoder';
 export {
-  readSignals, parseSignals, SignalsError, DEFAULT_SIGNALS_LIMIT, DEFAULT_SIGNALS_LIMITS,
+  readSignals, parseSignals, SignalsError, DEFAULT_SIGNALS_LIMIT, DEFAULT_SIGNALS_LIMITS, DEFAULT_SIGNALS_TIMEOUT,
   type SignalsSource, type ReadSignalsOptions, type SignalsLimits, type Signals,
 } from './read-signals';
 export { action, expr, Expression, type ActionMethod, type ActionOptions } from './actions';

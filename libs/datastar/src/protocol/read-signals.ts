@@ -55,7 +55,8 @@ export const DEFAULT_SIGNALS_LIMITS: Readonly<Required<SignalsLimits>> = Object.
   depth: 32,
   stringLength: 256 * 1024,
 });
-const DEFAULT_TIMEOUT = 30_000;
+/** How long a body may take to arrive (ms). */
+export const DEFAULT_SIGNALS_TIMEOUT = 30_000;
 
 /**
  * Reads a Datastar request's signals: the `datastar` query parameter for GET and DELETE, the
@@ -102,7 +103,7 @@ export async function readSignals(source: SignalsSource, options: ReadSignalsOpt
     }
   } else if (source.stream && !source.stream.readableEnded) {
     // Not `complete`: an IncomingMessage is complete once its body arrived, even if nobody read it.
-    body = await readBody(source.stream, limit, options.timeout ?? DEFAULT_TIMEOUT);
+    body = await readBody(source.stream, limit, options.timeout ?? DEFAULT_SIGNALS_TIMEOUT);
   } else {
     return {};
   }

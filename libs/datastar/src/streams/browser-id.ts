@@ -1,22 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 
-/** Default name of the cookie that carries the per-browser id tab claims are bound to. */
-export const DEFAULT_BROWSER_COOKIE = 'ds_bid';
-
 /** 128 random bits, base64url: what we issue, and all we accept back. */
 const BROWSER_ID = /^[A-Za-z0-9_-]{22}$/;
-const COOKIE_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/;
-
-/** Throws at boot unless `name` can be a cookie name. */
-export function assertCookieName(name: string): void {
-  if (!COOKIE_NAME.test(name)) {
-    throw new TypeError(
-      `Invalid streams.browserCookie ${JSON.stringify(name)}: use a cookie name of letters, digits, ` +
-        "'-' or '_' (default 'ds_bid'), or false to bind tab claims to streams.owner alone.",
-    );
-  }
-}
 
 /**
  * The browser id from the request's `name` cookie; when there is none (or not one we issued), a

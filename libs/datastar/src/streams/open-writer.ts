@@ -1,5 +1,4 @@
-import { DEFAULT_HEARTBEAT_MS } from '../datastar.constants';
-import type { DatastarModuleOptions } from '../interfaces/datastar-module-options.interface';
+import type { DatastarSettings } from '../core/datastar-settings';
 import { SseWriter, type SseWriterOptions } from '../protocol';
 
 /**
@@ -10,16 +9,11 @@ import { SseWriter, type SseWriterOptions } from '../protocol';
  */
 export function openSseWriter(
   res: any,
-  options: DatastarModuleOptions,
+  settings: DatastarSettings['writer'],
   overrides: SseWriterOptions = {},
 ): SseWriter {
   if (typeof res.hijack === 'function') res.hijack(); // Fastify: the reply is ours now
-  return new SseWriter(res.raw ?? res, {
-    heartbeat: options.heartbeat ?? DEFAULT_HEARTBEAT_MS,
-    maxBufferedBytes: options.maxBufferedBytes,
-    compression: options.compression,
-    ...definedOnly(overrides),
-  }).open();
+  return new SseWriter(res.raw ?? res, { ...settings, ...definedOnly(overrides) }).open();
 }
 
 /** `{ heartbeat: undefined }` from a caller means "the module's", not "none". */

@@ -1,11 +1,10 @@
 import { Inject, Injectable, Optional, type BeforeApplicationShutdown } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { DATASTAR_MODULE_OPTIONS } from '../datastar.module-definition';
-import type { DatastarModuleOptions } from '../interfaces/datastar-module-options.interface';
+import { DATASTAR_SETTINGS, resolveDatastarSettings, type DatastarSettings } from '../core/datastar-settings';
 import type { SseCloseReason, SseWriter, SseWriterOptions } from '../protocol';
 import { DatastarPubSub } from '../pubsub/datastar-pubsub';
-import { DatastarContext, datastarStorage } from '../tracker/datastar-context';
-import { assertCookieName, browserIdOf, DEFAULT_BROWSER_COOKIE } from './browser-id';
+import { DatastarContext, datastarStorage } from '../core/request-context';
+import { browserIdOf } from './browser-id';
 import { openSseWriter } from './open-writer';
 import { pipeEvents, type EventSource } from './pipe-events';
 import { TabClaims, validTabId } from './tab-claims';
@@ -58,11 +57,10 @@ export class StreamRegistryService implements BeforeApplicationShutdown {
 
   constructor(
     private readonly claims: TabClaims,
-    @Optional() @Inject(DATASTAR_MODULE_OPTIONS) private readonly moduleOptions: DatastarModuleOptions = {},
+    @Optional() @Inject(DATASTAR_SETTINGS) private readonly settings: DatastarSettings = resolveDatastarSettings(),
     @Optional() private readonly pubsub?: DatastarPubSub,
   ) {
-    this.browserCookie = moduleOptions.streams?.browserCookie ?? DEFAULT_BROWSER_COOKIE;
-    if (this.browserCookie !== false) assertCookieName(this.browserCookie);
+    this.browserCookie = settings.streams.browserCookie;
   }
 
   /**
@@ -99,7 +97,7 @@ export class StreamRegistryService implements BeforeApplicationShutdown {
    * the first byte, so the browser's next stream (a reload) can take over this one.
    */
   openWriter(ctx: DatastarContext, overrides?: SseWriterOptions): SseWriter {
-    const writer = openSseWriter(ctx.res, this.moduleOptions, overrides);
+    const writer = openSseWriter(ctx.res, this.settings.writer, overrides);
     ctx.writer = writer;
     if (validTabId(ctx.requestSignals?.tabId) !== undefined) this.browserOf(ctx);
     return writer;
@@ -179,7 +177,7 @@ export class StreamRegistryService implements BeforeApplicationShutdown {
    */
   private ownerOf(ctx: DatastarContext): string | undefined {
     const browser = this.browserCookie === false ? undefined : this.browserOf(ctx);
-    const user = this.moduleOptions.streams?.owner?.(ctx.req);
+    const user = this.settings.streams.owner?.(ctx.req);
     const userId = typeof user === 'string' && user !== '' ? user : undefined;
     if (browser === undefined && userId === undefined) return undefined;
     return createHash('sha256').update(JSON.stringify([browser ?? null, userId ?? null])).digest('base64url');

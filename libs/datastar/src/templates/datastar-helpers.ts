@@ -1,10 +1,10 @@
 import type Handlebars from 'handlebars';
-import { DATASTAR_LOCALS, DEFAULT_CSRF_HEADER, DEFAULT_CSRF_SIGNAL } from '../datastar.constants';
+import { DATASTAR_LOCALS } from '../datastar.constants';
 import { NO_CONTROLLER_FOR_ACTION, UNKNOWN_ACTION_EVENT, WRONG_ACTION_METHOD } from '../datastar.messages';
-import type { DatastarEventMethod } from '../decorators/on-event.decorator';
-import type { DatastarModuleOptions } from '../interfaces/datastar-module-options.interface';
+import type { DatastarEventMethod } from '../interfaces/on-event-options.interface';
+import type { DatastarSettings } from '../core/datastar-settings';
 import {
-  action, escapeAttribute, expr, expressionLiteral, DATASTAR_CLIENT_INTEGRITY, DATASTAR_CLIENT_URL,
+  action, escapeAttribute, expr, expressionLiteral,
   type ActionMethod, type ActionOptions,
 } from '../protocol';
 
@@ -21,10 +21,8 @@ export function eventUrl(path: string, controller: string, event: string): strin
 }
 
 /** Action options every `{{ds-*}}` helper adds: the CSRF header when the module sends one. */
-export function defaultActionOptions(options: DatastarModuleOptions): ActionOptions {
-  const csrf = options.csrf;
-  if (!csrf) return {};
-  return { headers: { [csrf.header ?? DEFAULT_CSRF_HEADER]: expr(`$${csrf.signal ?? DEFAULT_CSRF_SIGNAL}`) } };
+export function defaultActionOptions({ csrf }: Pick<DatastarSettings, 'csrf'>): ActionOptions {
+  return csrf.enabled ? { headers: { [csrf.header]: expr(`$${csrf.signal}`) } } : {};
 }
 
 /**
@@ -47,11 +45,11 @@ export type EventMethodLookup = (controller: string, event: string) => DatastarE
  */
 export function registerDatastarHelpers(
   hbs: typeof Handlebars,
-  options: DatastarModuleOptions,
+  settings: Pick<DatastarSettings, 'csrf' | 'clientUrl' | 'clientIntegrity'>,
   dispatchPath: () => string,
   methodOf: EventMethodLookup = () => undefined,
 ): void {
-  const defaults = defaultActionOptions(options);
+  const defaults = defaultActionOptions(settings);
 
   const targetOf = (helper: string, event: string, data: any): [controller: string, event: string] => {
     const slash = event.indexOf('/');
@@ -105,9 +103,8 @@ export function registerDatastarHelpers(
   });
 
   hbs.registerHelper('ds-script', function () {
-    const url = options.clientUrl ?? DATASTAR_CLIENT_URL;
-    const integrity = options.clientIntegrity ?? (options.clientUrl ? false : DATASTAR_CLIENT_INTEGRITY);
-    const sri = integrity ? ` integrity="${escapeAttribute(integrity)}" crossorigin="anonymous"` : '';
-    return new hbs.SafeString(`<script type="module" src="${escapeAttribute(url)}"${sri}></script>`);
+    const { clientUrl, clientIntegrity } = settings;
+    const sri = clientIntegrity ? ` integrity="${escapeAttribute(clientIntegrity)}" crossorigin="anonymous"` : '';
+    return new hbs.SafeString(`<script type="module" src="${escapeAttribute(clientUrl)}"${sri}></script>`);
   });
 }

@@ -1,17 +1,16 @@
-import { Inject, Injectable, Optional, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import Handlebars from 'handlebars';
 import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
-import { DATASTAR_LOCALS, DEFAULT_DISPATCH_PATH } from '../datastar.constants';
-import { DATASTAR_MODULE_OPTIONS } from '../datastar.module-definition';
+import { join, relative, sep } from 'node:path';
+import { DatastarPaths } from '../core/datastar-paths';
+import { DATASTAR_SETTINGS, type DatastarSettings } from '../core/datastar-settings';
+import { DATASTAR_LOCALS } from '../datastar.constants';
 import { NO_VIEWS, TEMPLATE_NOT_FOUND } from '../datastar.messages';
-import type { DatastarModuleOptions } from '../interfaces/datastar-module-options.interface';
-import { DatastarHandlerRegistry } from '../dispatch/datastar-handler.registry';
-import type { DatastarContext } from '../tracker/datastar-context';
+import { DatastarHandlerRegistry } from '../core/datastar-handler.registry';
+import type { DatastarContext } from '../core/request-context';
+import type { TemplateSource } from '../interfaces/template-source.interface';
 import { registerDatastarHelpers, type DatastarViewData } from './datastar-helpers';
 
-/** A template name, a function `(assigns) => html`, or HTML itself (a string starting with `<`). */
-export type TemplateSource = string | ((assigns: Record<string, any>) => string);
 
 const TEMPLATE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_\-/.]*$/;
 
@@ -24,21 +23,19 @@ export class DatastarTemplates implements OnModuleInit {
   /** The isolated Handlebars instance: register your own helpers and partials on it. */
   readonly handlebars = Handlebars.create();
   readonly viewsDir?: string;
-  /** Where `{{ds-post}}` & co. point: the dispatch path with the app's global prefix (set at init). */
-  dispatchPath: string;
   private readonly cache = new Map<string, Handlebars.TemplateDelegate>();
   private readonly caching: boolean;
 
   constructor(
-    @Inject(DATASTAR_MODULE_OPTIONS) private readonly options: DatastarModuleOptions,
+    @Inject(DATASTAR_SETTINGS) settings: DatastarSettings,
+    paths: DatastarPaths,
     // The helpers emit (and check) the method each event declares.
-    @Optional() handlers?: DatastarHandlerRegistry,
+    handlers: DatastarHandlerRegistry,
   ) {
-    this.viewsDir = options.views ? resolve(options.views) : undefined;
-    this.caching = options.cacheTemplates ?? true;
-    this.dispatchPath = `/${(options.path ?? DEFAULT_DISPATCH_PATH).replace(/^\/+|\/+$/g, '')}`;
-    registerDatastarHelpers(this.handlebars, options, () => this.dispatchPath, (controller, event) => handlers?.get(controller, event)?.method);
-    for (const [name, helper] of Object.entries(options.helpers ?? {})) this.handlebars.registerHelper(name, helper);
+    this.viewsDir = settings.views;
+    this.caching = settings.cacheTemplates;
+    registerDatastarHelpers(this.handlebars, settings, () => paths.dispatch, (controller, event) => handlers.get(controller, event)?.method);
+    for (const [name, helper] of Object.entries(settings.helpers)) this.handlebars.registerHelper(name, helper);
   }
 
   onModuleInit(): void {

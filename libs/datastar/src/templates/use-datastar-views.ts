@@ -1,6 +1,4 @@
 import type { INestApplication } from '@nestjs/common';
-import { DATASTAR_MODULE_OPTIONS } from '../datastar.module-definition';
-import type { DatastarModuleOptions } from '../interfaces/datastar-module-options.interface';
 import { DatastarTemplates } from './datastar-templates.service';
 
 /**
@@ -10,7 +8,6 @@ import { DatastarTemplates } from './datastar-templates.service';
  */
 export function useDatastarViews(app: INestApplication): void {
   const templates = app.get(DatastarTemplates);
-  const options = app.get<DatastarModuleOptions>(DATASTAR_MODULE_OPTIONS);
   const server = app.getHttpAdapter().getInstance();
   if (typeof server?.engine !== 'function' || typeof server?.set !== 'function') {
     throw new Error(
@@ -18,7 +15,7 @@ export function useDatastarViews(app: INestApplication): void {
         '{ engine: { handlebars: app.get(DatastarTemplates).handlebars } }, or render with DatastarTemplates.render().',
     );
   }
-  if (!options.views) {
+  if (!templates.viewsDir) {
     throw new Error("useDatastarViews() needs a views directory: DatastarModule.forRoot({ views: 'views' }).");
   }
   server.engine('hbs', templates.expressEngine);

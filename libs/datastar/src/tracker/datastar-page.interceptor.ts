@@ -2,10 +2,9 @@ import { Inject, Injectable, type CallHandler, type ExecutionContext, type NestI
 import { Observable, map } from 'rxjs';
 import { RENDER_METADATA } from '../core/nest-internals';
 import { DATASTAR_LOCALS, STAR_CONTROLLER_METADATA } from '../datastar.constants';
-import { DATASTAR_MODULE_OPTIONS } from '../datastar.module-definition';
-import type { DatastarModuleOptions } from '../interfaces/datastar-module-options.interface';
+import { DATASTAR_SETTINGS, type DatastarSettings } from '../core/datastar-settings';
 import type { DatastarViewData } from '../templates/datastar-helpers';
-import { DatastarContext, datastarStorage } from './datastar-context';
+import { DatastarContext, datastarStorage } from '../core/request-context';
 import { SignalTracker } from './signal-tracker.service';
 
 /**
@@ -16,7 +15,7 @@ import { SignalTracker } from './signal-tracker.service';
 export class DatastarPageInterceptor implements NestInterceptor {
   constructor(
     private readonly tracker: SignalTracker,
-    @Inject(DATASTAR_MODULE_OPTIONS) private readonly options: DatastarModuleOptions,
+    @Inject(DATASTAR_SETTINGS) private readonly settings: DatastarSettings,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -24,9 +23,7 @@ export class DatastarPageInterceptor implements NestInterceptor {
     const http = context.switchToHttp();
     const controller = Reflect.getMetadata(STAR_CONTROLLER_METADATA, context.getClass())?.name as string | undefined;
     const ctx = new DatastarContext('page', http.getRequest(), http.getResponse(), controller);
-    ctx.signalsLimit = this.options.signalsLimit;
-    ctx.signalsLimits = this.options.signalsLimits;
-    ctx.signalsTimeout = this.options.signalsTimeout;
+    ctx.readSignals = this.settings.readSignals;
     const renders = Reflect.getMetadata(RENDER_METADATA, context.getHandler()) !== undefined;
     // The handler runs when Nest subscribes: subscribe inside run() so it sees the context.
     const handled = new Observable<unknown>((subscriber) =>

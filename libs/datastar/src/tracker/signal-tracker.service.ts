@@ -1,16 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DATASTAR_MODULE_OPTIONS } from '../datastar.module-definition';
+import { DATASTAR_SETTINGS, type DatastarSettings } from '../core/datastar-settings';
 import { OUTSIDE_REQUEST, PAGE_CANNOT } from '../datastar.messages';
-import type { DatastarModuleOptions } from '../interfaces/datastar-module-options.interface';
 import {
   consoleLog, executeScript, expressionLiteral, patchElements, patchSignals, patchSignalsRaw, redirect,
   removeElements, removeSignals,
   type ConsoleLevel, type DatastarEvent, type ExecuteScriptOptions, type PatchElementsOptions,
   type PatchSignalsOptions, type RedirectOptions, type Signals, type EventOptions,
 } from '../protocol';
-import { signalsOf } from '../dispatch/request-signals';
-import { DatastarTemplates, type TemplateSource } from '../templates/datastar-templates.service';
-import { DatastarContext, datastarStorage } from './datastar-context';
+import { signalsOf } from '../core/request-signals';
+import { DatastarTemplates } from '../templates/datastar-templates.service';
+import type { TemplateSource } from '../interfaces/template-source.interface';
+import { DatastarContext, datastarStorage } from '../core/request-context';
 import { idSelector } from './css';
 
 export interface PatchElementOptions extends PatchElementsOptions {
@@ -28,7 +28,7 @@ export interface PatchElementOptions extends PatchElementsOptions {
 export class SignalTracker {
   constructor(
     private readonly templates: DatastarTemplates,
-    @Inject(DATASTAR_MODULE_OPTIONS) private readonly options: DatastarModuleOptions,
+    @Inject(DATASTAR_SETTINGS) private readonly settings: DatastarSettings,
   ) {}
 
   /** True inside a page handler or a Datastar event. */
@@ -155,9 +155,9 @@ export class SignalTracker {
 
   /** @internal The signals a page starts with: tracked ones and the CSRF token. */
   pageSignals(ctx: DatastarContext): Record<string, unknown> {
-    const csrf = this.options.csrf;
-    const token = csrf && csrf.token ? csrf.token(ctx.req) : undefined;
-    return token === undefined ? ctx.signals : { [csrf ? (csrf.signal ?? 'csrf') : 'csrf']: token, ...ctx.signals };
+    const { token: tokenOf, signal } = this.settings.csrf;
+    const token = tokenOf?.(ctx.req);
+    return token === undefined ? ctx.signals : { [signal]: token, ...ctx.signals };
   }
 
   /** @internal Writes the merged signal patch, then the queued patches in call order. */

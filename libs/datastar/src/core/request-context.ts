@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { DatastarEvent, Signals, SignalsLimits, SseWriter } from '../protocol';
+import type { DatastarEvent, ReadSignalsOptions, Signals, SseWriter } from '../protocol';
 
 export type DatastarContextKind = 'page' | 'dispatch';
 
@@ -12,10 +12,8 @@ export class DatastarContext {
   /** Other patches, in call order. */
   readonly queue: DatastarEvent[] = [];
   requestSignals?: Signals;
-  /** The module's `signalsLimit`, `signalsLimits` and `signalsTimeout` (per application, not per process). */
-  signalsLimit?: number;
-  signalsLimits?: SignalsLimits;
-  signalsTimeout?: number;
+  /** How this app reads signals (settings' `readSignals`: per application, not per process). */
+  readSignals?: ReadSignalsOptions;
   writer?: SseWriter;
   /** Once the handler returned, tracker calls are flushed as they come (streams, timers). */
   live = false;

@@ -1,8 +1,8 @@
 import { Injectable, type Type } from '@nestjs/common';
-import type { InstanceWrapper } from '../core/nest-internals';
+import type { InstanceWrapper } from './nest-internals';
 import { DUPLICATE_EVENT } from '../datastar.messages';
-import type { DatastarEventMethod } from '../decorators/on-event.decorator';
-import type { SignalsParamMetadata } from '../decorators/signals.decorator';
+import type { DatastarEventMethod } from '../interfaces/on-event-options.interface';
+import type { SignalsParamMetadata } from '../interfaces/signals-param-metadata.interface';
 
 /** One `@OnEvent()` handler, as discovered at bootstrap. */
 export interface DatastarHandler {

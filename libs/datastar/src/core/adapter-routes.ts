@@ -1,11 +1,10 @@
-import { MethodNotAllowedException } from '@nestjs/common';
-import type { ExternalContextCreator } from '@nestjs/core';
-import { HttpAdapterHost } from '@nestjs/core';
-import { ExecutionContextHost, createRouterExceptionFilters, globalPrefixOf } from '../core/nest-internals';
-import { INVALID_PATH, METHOD_NOT_ALLOWED } from '../datastar.messages';
-import type { DatastarEventMethod } from '../decorators/on-event.decorator';
-import type { DatastarModuleOptions } from '../interfaces/datastar-module-options.interface';
+import { Injectable, MethodNotAllowedException } from '@nestjs/common';
+import { ExternalContextCreator, HttpAdapterHost } from '@nestjs/core';
+import { DATASTAR_EVENT_METHODS } from '../datastar.constants';
+import { METHOD_NOT_ALLOWED } from '../datastar.messages';
+import type { DatastarEventMethod } from '../interfaces/on-event-options.interface';
 import { DatastarRequestPolicy } from './datastar-request.policy';
+import { ExecutionContextHost, createRouterExceptionFilters, type RouterExceptionFilters } from './nest-internals';
 
 type Run = (req: any, res: any, next?: unknown) => Promise<void>;
 
@@ -15,42 +14,31 @@ type Run = (req: any, res: any, next?: unknown) => Promise<void>;
  */
 export type RouteMethods = readonly DatastarEventMethod[] | ((req: any) => readonly DatastarEventMethod[] | undefined);
 
-const ADAPTER_METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
-
 /**
  * Routes registered straight on the HTTP adapter (dispatch, live views): not Nest controllers, so
  * global enhancers do not run twice; errors outside any handler still go through the global filters.
  * Every one is a Datastar endpoint: the request policy (403) and the method (405) are checked here,
  * before the route runs anything, for all of them at once.
  */
+@Injectable()
 export class AdapterRoutes {
-  /** The app's global prefix, without slashes ('' when none). */
-  readonly globalPrefix: string;
-  private readonly adapter?: any;
-  private readonly exceptions?: { next(error: unknown, host: ExecutionContextHost): void };
-  private readonly policy: DatastarRequestPolicy;
+  private filters?: RouterExceptionFilters;
+  private globalExceptions?: { next(error: unknown, host: ExecutionContextHost): void };
 
   constructor(
-    adapterHost: HttpAdapterHost | undefined,
-    contextCreator: ExternalContextCreator,
-    options: Pick<DatastarModuleOptions, 'allowCrossSite'>,
-  ) {
-    this.policy = new DatastarRequestPolicy(options);
-    this.globalPrefix = normalizePath(globalPrefixOf(contextCreator));
-    this.adapter = adapterHost?.httpAdapter;
-    if (this.adapter) {
-      this.exceptions = createRouterExceptionFilters(contextCreator, this.adapter).create({}, () => undefined, undefined);
-    }
-  }
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly contextCreator: ExternalContextCreator,
+    private readonly policy: DatastarRequestPolicy,
+  ) {}
 
   /** False in an application context without HTTP. */
   get available(): boolean {
-    return this.adapter !== undefined;
+    return this.adapterHost.httpAdapter !== undefined;
   }
 
-  /** `/<global prefix>/<path>`. */
-  path(...segments: string[]): string {
-    return `/${[this.globalPrefix, ...segments.map(normalizePath)].filter(Boolean).join('/')}`;
+  /** The app's exception filters, for a handler's own (`create(instance, callback, module)`) or the global ones. */
+  get exceptionFilters(): RouterExceptionFilters {
+    return (this.filters ??= createRouterExceptionFilters(this.contextCreator, this.adapterHost.httpAdapter));
   }
 
   /**
@@ -59,8 +47,9 @@ export class AdapterRoutes {
    * would start the handler, and a stream's response would never end, wedging the connection).
    */
   add(methods: RouteMethods, route: string, run: Run): void {
-    for (const method of ADAPTER_METHODS) {
-      this.adapter[method](route, (req: any, res: any, next?: unknown) => {
+    const adapter: any = this.adapterHost.httpAdapter;
+    for (const method of DATASTAR_EVENT_METHODS) {
+      adapter[method.toLowerCase()](route, (req: any, res: any, next?: unknown) => {
         try {
           this.policy.check(req);
           const allowed = typeof methods === 'function' ? methods(req) : methods;
@@ -78,12 +67,7 @@ export class AdapterRoutes {
   }
 
   private fail(error: unknown, req: any, res: any, next?: unknown): void {
-    this.exceptions!.next(error, new ExecutionContextHost([req, res, next]));
+    this.globalExceptions ??= this.exceptionFilters.create({}, () => undefined, undefined as never);
+    this.globalExceptions.next(error, new ExecutionContextHost([req, res, next]));
   }
-}
-
-export function normalizePath(path: string): string {
-  const trimmed = path.replace(/^\/+|\/+$/g, '');
-  if (!/^[A-Za-z0-9_\-/.]*$/.test(trimmed)) throw new Error(INVALID_PATH(path));
-  return trimmed;
 }

@@ -1,6 +1,6 @@
 import { BadRequestException, HttpException } from '@nestjs/common';
 import { readSignals, SignalsError, type ReadSignalsOptions, type Signals } from '../protocol';
-import { datastarStorage } from '../tracker/datastar-context';
+import { datastarStorage } from './request-context';
 
 const cache = new WeakMap<object, Promise<Signals>>();
 
@@ -11,7 +11,7 @@ export function signalsOf(req: any, key?: string): Promise<unknown> {
   if (!pending) {
     const ctx = datastarStorage.getStore();
     // The app's limits travel with the request context: two apps in one process may differ.
-    pending = readRequestSignals(req, { limit: ctx?.signalsLimit, limits: ctx?.signalsLimits, timeout: ctx?.signalsTimeout });
+    pending = readRequestSignals(req, ctx?.readSignals ?? {});
     cache.set(raw, pending);
   }
   return key === undefined ? pending : pending.then((signals) => signals[key]);

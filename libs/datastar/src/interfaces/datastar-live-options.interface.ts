@@ -1,4 +1,4 @@
-import type { TemplateSource } from '../templates/datastar-templates.service';
+import type { TemplateSource } from './template-source.interface';
 
 /** `DatastarModule.forRoot({ live: { ... } })`: live views' tokens, timeouts and page shell. */
 export interface DatastarLiveOptions {

@@ -3,8 +3,7 @@ import type { ContextId, ExternalContextCreator } from '@nestjs/core';
 import {
   ROUTE_ARGS_METADATA, RouteParamtypes, STATIC_CONTEXT, contextCreatorInternals,
   type ContextCreatorInternals, type RouteParamsFactory,
-} from '../core/nest-internals';
-import { DatastarPageInterceptor } from '../tracker/datastar-page.interceptor';
+} from './nest-internals';
 
 /**
  * The Nest pipeline a controller method declares (global, class and method guards, interceptors
@@ -21,6 +20,7 @@ export function createHandlerPipeline(
   paramsFactory: RouteParamsFactory,
   contextId: ContextId = STATIC_CONTEXT,
   inquirerId?: string,
+  skipInterceptor: (interceptor: unknown) => boolean = () => false,
 ): (...args: unknown[]) => Promise<unknown> {
   const c = contextCreatorInternals(creator);
   // ExternalContextCreator hands a params factory the call's arguments as an array ([req, res, next]),
@@ -32,11 +32,11 @@ export function createHandlerPipeline(
   const { argsLength, paramtypes, getParamsMetadata } = c.getMetadata(instance, methodName, ROUTE_ARGS_METADATA, httpParams, 'http');
   const pipes = c.pipesContextCreator.create(instance, callback, moduleKey, contextId, inquirerId);
   const guards = c.guardsContextCreator.create(instance, callback, moduleKey, contextId, inquirerId);
-  // @StarController() puts DatastarPageInterceptor on the class; it steps aside for events, and
-  // any interceptor at all makes Nest build an RxJS chain per call (bench: dispatch profile).
+  // Any interceptor at all makes Nest build an RxJS chain per call (bench: dispatch profile), so
+  // the caller may drop those that would only step aside.
   const interceptors = c.interceptorsContextCreator
     .create(instance, callback, moduleKey, contextId, inquirerId)
-    .filter((interceptor: unknown) => !(interceptor instanceof DatastarPageInterceptor));
+    .filter((interceptor: unknown) => !skipInterceptor(interceptor));
   const paramsMetadata = getParamsMetadata(moduleKey, contextId, inquirerId);
   const paramsOptions = paramsMetadata ? c.contextUtils.mergeParamsMetatypes(paramsMetadata, paramtypes) : [];
   const canActivate = c.createGuardsFn(guards, instance, callback, 'http');
