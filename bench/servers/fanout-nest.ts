@@ -1,8 +1,10 @@
 // Fan-out contender "ours": a @StarController whose @OnEvent('stream') handler returns
 // pubsub.subscribe('room'); POST /bench/broadcast?seq=N publishes one small patch-signals event.
+// Express by default, Fastify with argv[2] === 'fastify'.
 import 'reflect-metadata';
 import { Controller, HttpCode, Module, Post, Query } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import {
   DatastarModule, DatastarPubSub, OnEvent, patchSignals, StarController, StreamRegistryService,
 } from 'nestjs-datastar';
@@ -40,7 +42,10 @@ class BroadcastController {
 class FanoutModule {}
 
 async function main(): Promise<void> {
-  const app = await NestFactory.create(FanoutModule, { logger: false, forceCloseConnections: true });
+  const options = { logger: false as const, forceCloseConnections: true };
+  const app = process.argv[2] === 'fastify'
+    ? await NestFactory.create(FanoutModule, new FastifyAdapter(), options)
+    : await NestFactory.create(FanoutModule, options);
   await app.listen(0, harness.HOST);
   const streams = app.get(StreamRegistryService);
   harness.registerProbe('streams', () => streams.count());

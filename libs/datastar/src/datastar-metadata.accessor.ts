@@ -5,7 +5,11 @@ import type { OnEventMetadata } from './interfaces/on-event-options.interface';
 import type { SignalsParamMetadata } from './interfaces/signals-param-metadata.interface';
 import type { StarControllerMetadata } from './decorators/star-controller.decorator';
 
-/** The only place that reads Datastar decorator metadata. */
+/**
+ * What `@StarController()`, `@OnEvent()` and `@Signals()` recorded, read for the explorer at boot.
+ * Two readers sit below this file in the layers and read their own key: the page interceptor (a
+ * StarController's name, per page request) and `@Signals()` itself (appending to its list).
+ */
 @Injectable()
 export class DatastarMetadataAccessor {
   constructor(private readonly reflector: Reflector) {}

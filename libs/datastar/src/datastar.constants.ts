@@ -5,6 +5,12 @@ export const SIGNALS_PARAM_METADATA = 'datastar:signals-param';
 /** Key of the Datastar view data in template locals (read by the Handlebars helpers). */
 export const DATASTAR_LOCALS = '_datastar';
 
+/** What a StarController or event name may be: it is a segment of the dispatch URL. */
+export const DATASTAR_NAME = /^[A-Za-z0-9_-]+$/;
+
+/** ASCII control characters, refused in pub/sub topics and stream scopes (log lines, Redis keys). */
+export const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+
 /** Every method an `@OnEvent()` may declare (checked at boot), and every method a Datastar route listens to. */
 export const DATASTAR_EVENT_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 

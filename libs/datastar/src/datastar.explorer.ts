@@ -3,11 +3,9 @@ import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { ROUTE_ARGS_METADATA } from './core/nest-internals';
 import { INVALID_EVENT_METHOD, INVALID_NAME } from './datastar.messages';
 import { DatastarMetadataAccessor } from './datastar-metadata.accessor';
-import { DATASTAR_EVENT_METHODS } from './datastar.constants';
+import { DATASTAR_EVENT_METHODS, DATASTAR_NAME } from './datastar.constants';
 import type { DatastarEventMethod } from './interfaces/on-event-options.interface';
 import { DatastarHandlerRegistry } from './core/datastar-handler.registry';
-
-const NAME = /^[A-Za-z0-9_-]+$/;
 
 /** Finds `@StarController()` classes and their `@OnEvent()` handlers at bootstrap. */
 @Injectable()
@@ -29,7 +27,7 @@ export class DatastarExplorer implements OnModuleInit {
         const onEvent = this.accessor.onEvent(proto[methodName]);
         if (!onEvent) continue;
         const where = `${metatype.name}.${methodName}()`;
-        if (!NAME.test(onEvent.event)) throw new Error(INVALID_NAME('event', onEvent.event, where));
+        if (!DATASTAR_NAME.test(onEvent.event)) throw new Error(INVALID_NAME('event', onEvent.event, where));
         const method = onEvent.method ?? 'POST';
         if (!DATASTAR_EVENT_METHODS.includes(method as DatastarEventMethod)) {
           throw new Error(INVALID_EVENT_METHOD(String(method), onEvent.event, where));

@@ -27,6 +27,13 @@ export const NO_VIEWS = (name: string) =>
 export const TEMPLATE_NOT_FOUND = (name: string, dir: string) =>
   `Template "${name}" was not found in ${dir} (looked for ${name}.hbs and partials/${name}.hbs).`;
 
+export const VIEWS_NEED_EXPRESS =
+  'useDatastarViews() needs the Express adapter. On Fastify, register @fastify/view with ' +
+  '{ engine: { handlebars: app.get(DatastarTemplates).handlebars } }, or render with DatastarTemplates.render().';
+
+export const VIEWS_NEED_DIRECTORY =
+  "useDatastarViews() needs a views directory: DatastarModule.forRoot({ views: 'views' }).";
+
 export const NO_CONTROLLER_FOR_ACTION = (helper: string) =>
   `{{${helper}}} needs to know the controller: render the template from a @StarController(), ` +
   `or name it, e.g. {{${helper} 'counter/increment'}}.`;
@@ -66,7 +73,9 @@ export const INVALID_ALLOW_CROSS_SITE = (value: unknown) =>
 export const ERROR_HIDDEN = (id: string) =>
   `The server could not complete this request (error ${id}: the server log has the details under this id).`;
 
-export const ERROR_LOGGED = (what: string, id: string, message: string) => `${what} failed: ${message} [error ${id}]`;
+export const ERROR_LOGGED = (details: string, id: string) => `${details} [error ${id}]`;
+
+export const EVENT_FAILED = (event: string, message: string) => `${event} failed: ${message}`;
 
 export const REDIS_SECRET_REQUIRED =
   'Redis pub/sub needs a secret to sign its messages: DatastarModule.forRoot({ pubsub: { redis: { url, ' +

@@ -22,7 +22,8 @@ export { StarController, type StarControllerOptions } from './decorators/star-co
 export { OnEvent } from './decorators/on-event.decorator';
 export type { OnEventOptions, DatastarEventMethod } from './interfaces/on-event-options.interface';
 export { Signals } from './decorators/signals.decorator';
-export { SignalTracker, type PatchElementOptions } from './tracker/signal-tracker.service';
+export { SignalTracker } from './tracker/signal-tracker.service';
+export type { PatchElementOptions } from './tracker/patch-element';
 export { DatastarPageInterceptor } from './tracker/datastar-page.interceptor';
 export { DatastarTemplates } from './templates/datastar-templates.service';
 export type { TemplateSource } from './interfaces/template-source.interface';

@@ -70,7 +70,7 @@ export function resolveDatastarSettings(options: DatastarModuleOptions = {}): Da
   const { errorsSignal = DEFAULT_ERRORS_SIGNAL, ...validation } = options.validation ?? {};
   const live = options.live ?? {};
   const browserCookie = options.streams?.browserCookie ?? DEFAULT_BROWSER_COOKIE;
-  if (browserCookie !== false && !COOKIE_NAME.test(browserCookie)) throw new TypeError(INVALID_BROWSER_COOKIE(browserCookie));
+  if (browserCookie !== false && !(typeof browserCookie === 'string' && COOKIE_NAME.test(browserCookie))) throw new TypeError(INVALID_BROWSER_COOKIE(browserCookie));
   if (live.secret !== undefined && live.secret.length < MIN_SECRET_LENGTH) throw new Error(LIVE_SECRET_TOO_SHORT(live.secret.length));
   const heartbeat = options.heartbeat ?? DEFAULT_HEARTBEAT_MS;
   const f = Object.freeze;

@@ -31,7 +31,6 @@ export function createHandlerPipeline(
   };
   const { argsLength, paramtypes, getParamsMetadata } = c.getMetadata(instance, methodName, ROUTE_ARGS_METADATA, httpParams, 'http');
   const pipes = c.pipesContextCreator.create(instance, callback, moduleKey, contextId, inquirerId);
-  const guards = c.guardsContextCreator.create(instance, callback, moduleKey, contextId, inquirerId);
   // Any interceptor at all makes Nest build an RxJS chain per call (bench: dispatch profile), so
   // the caller may drop those that would only step aside.
   const interceptors = c.interceptorsContextCreator
@@ -39,7 +38,7 @@ export function createHandlerPipeline(
     .filter((interceptor: unknown) => !skipInterceptor(interceptor));
   const paramsMetadata = getParamsMetadata(moduleKey, contextId, inquirerId);
   const paramsOptions = paramsMetadata ? c.contextUtils.mergeParamsMetatypes(paramsMetadata, paramtypes) : [];
-  const canActivate = c.createGuardsFn(guards, instance, callback, 'http');
+  const canActivate = createGuardsCheck(creator, instance, callback, moduleKey, contextId, inquirerId);
   const applyPipes = createPipesFn(c, pipes, paramsOptions);
 
   const handler = (resolved: unknown[], ...args: unknown[]) => async () => {
@@ -57,6 +56,27 @@ export function createHandlerPipeline(
       : await next();
     return c.transformToResult(result);
   };
+}
+
+/** Runs a method's guards on the call's arguments (`[req, res, next]`); throws when one refuses. */
+export type GuardsCheck = (args: unknown[]) => Promise<void>;
+
+/**
+ * The guards Nest runs for a controller method (global, class and method ones), as one check that
+ * throws `ForbiddenException` when a guard says no (or what the guard threw); null when no guard
+ * applies. Dispatch handlers and soft navigation into live views both use it.
+ */
+export function createGuardsCheck(
+  creator: ExternalContextCreator,
+  instance: object,
+  callback: (...args: unknown[]) => unknown,
+  moduleKey: string,
+  contextId: ContextId = STATIC_CONTEXT,
+  inquirerId?: string,
+): GuardsCheck | null {
+  const c = contextCreatorInternals(creator);
+  const guards = c.guardsContextCreator.create(instance, callback, moduleKey, contextId, inquirerId);
+  return c.createGuardsFn(guards, instance, callback, 'http') as GuardsCheck | null;
 }
 
 /** Route param types Nest runs pipes on (RouterExecutionContext.isPipeable); custom ones are strings. */

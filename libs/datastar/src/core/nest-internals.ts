@@ -10,7 +10,7 @@ import type { ExternalContextCreator, HttpAdapterHost } from '@nestjs/core';
 import type { NestContainer } from '@nestjs/core/injector/container';
 import {
   ExecutionContextHost, STATIC_CONTEXT,
-  type ContextUtils, type GuardsConsumer, type GuardsContextCreator, type InstanceWrapper,
+  type ContextUtils, type GuardsContextCreator, type InstanceWrapper,
   type InterceptorsConsumer, type InterceptorsContextCreator, type PipesContextCreator,
 } from '@nestjs/core/internal';
 import { RouteParamsFactory } from '@nestjs/core/router/route-params-factory';
@@ -33,12 +33,11 @@ export type { InstanceWrapper };
 
 /**
  * The members of `ExternalContextCreator` the handler pipeline and live guards use. The first
- * seven are private in Nest; the four methods are public but undocumented.
+ * six are private in Nest; the four methods are public but undocumented.
  */
 export interface ContextCreatorInternals {
   readonly container: NestContainer;
   readonly guardsContextCreator: GuardsContextCreator;
-  readonly guardsConsumer: GuardsConsumer;
   readonly interceptorsContextCreator: InterceptorsContextCreator;
   readonly interceptorsConsumer: InterceptorsConsumer;
   readonly pipesContextCreator: PipesContextCreator;
@@ -56,7 +55,6 @@ export interface ContextCreatorInternals {
 export const CONTEXT_CREATOR_INTERNALS = {
   container: 'object',
   guardsContextCreator: 'object',
-  guardsConsumer: 'object',
   interceptorsContextCreator: 'object',
   interceptorsConsumer: 'object',
   pipesContextCreator: 'object',
@@ -70,7 +68,6 @@ export const CONTEXT_CREATOR_INTERNALS = {
 /** The methods called on the private members above. */
 export const CONTEXT_CREATOR_INTERNAL_METHODS = {
   guardsContextCreator: ['create'],
-  guardsConsumer: ['tryActivate'],
   interceptorsContextCreator: ['create'],
   interceptorsConsumer: ['intercept'],
   pipesContextCreator: ['create'],

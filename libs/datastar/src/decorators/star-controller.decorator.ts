@@ -1,6 +1,6 @@
 import { Controller, SetMetadata, UseInterceptors, applyDecorators, type Scope, type ScopeOptions } from '@nestjs/common';
 import { SCOPE_OPTIONS_METADATA } from '../core/nest-internals';
-import { STAR_CONTROLLER_METADATA } from '../datastar.constants';
+import { DATASTAR_NAME, STAR_CONTROLLER_METADATA } from '../datastar.constants';
 import { INVALID_NAME } from '../datastar.messages';
 import { DatastarPageInterceptor } from '../tracker/datastar-page.interceptor';
 
@@ -19,8 +19,6 @@ export interface StarControllerMetadata {
   name: string;
 }
 
-const NAME = /^[A-Za-z0-9_-]+$/;
-
 /** `CounterController` -> `counter`, `UserProfileController` -> `user-profile`. */
 export function controllerNameOf(className: string): string {
   return className
@@ -38,7 +36,7 @@ export function StarController(nameOrOptions?: string | StarControllerOptions): 
   const options = typeof nameOrOptions === 'string' ? { name: nameOrOptions } : (nameOrOptions ?? {});
   return (target) => {
     const name = options.name ?? controllerNameOf(target.name);
-    if (!NAME.test(name)) throw new Error(INVALID_NAME('controller', name, target.name));
+    if (!DATASTAR_NAME.test(name)) throw new Error(INVALID_NAME('controller', name, target.name));
     // Controller() writes the scope metadata: keep what an @Injectable({ scope }) below this one set.
     const inherited: ScopeOptions | undefined = Reflect.getMetadata(SCOPE_OPTIONS_METADATA, target);
     applyDecorators(

@@ -5,10 +5,11 @@ import {
 } from '../core/nest-internals';
 import { AdapterRoutes } from '../core/adapter-routes';
 import { DATASTAR_SETTINGS, type DatastarSettings } from '../core/datastar-settings';
-import { ERROR_LOGGED, UNKNOWN_EVENT } from '../datastar.messages';
-import { errorForBrowser, errorId } from '../datastar.errors';
-import { patchSignals, type SseWriter } from '../protocol';
-import { isEventLike, isEventSource, pipeEvents, type EventSource } from '../streams/pipe-events';
+import { EVENT_FAILED, UNKNOWN_EVENT } from '../datastar.messages';
+import { reportFailure } from '../datastar.errors';
+import type { SignalsParamMetadata } from '../interfaces/signals-param-metadata.interface';
+import { patchSignals, type Signals, type SseWriter } from '../protocol';
+import { isEventLike, isEventSource, startEvents, type EventSource } from '../streams/pipe-events';
 import { StreamRegistryService } from '../streams/stream-registry.service';
 import { DatastarContext, datastarStorage } from '../core/request-context';
 import { DatastarPageInterceptor } from '../tracker/datastar-page.interceptor';
@@ -81,10 +82,11 @@ export class DatastarDispatcher {
 
   private compile(handler: DatastarHandler, instance: any, contextId?: ReturnType<typeof ContextIdFactory.create>): Compiled {
     const original: Function = instance[handler.methodName];
+    const dtos = handler.signalsParams.filter((param) => isDtoType(handler.paramTypes[param.index]));
     const dispatcher = this;
     // Nest reads guards, interceptors and filters from the callback: give ours the method's metadata.
     const callback = async function (this: unknown, ...args: unknown[]) {
-      return dispatcher.invoke(handler, instance, original, handler.hasRouteArgs ? args : []);
+      return dispatcher.invoke(handler, dtos, instance, original, handler.hasRouteArgs ? args : []);
     };
     for (const key of Reflect.getMetadataKeys(original)) {
       Reflect.defineMetadata(key, Reflect.getMetadata(key, original), callback);
@@ -100,44 +102,68 @@ export class DatastarDispatcher {
     return { run, exceptions };
   }
 
-  /** Inside the pipeline: signals, validation, SSE, the handler, the flush. */
-  private async invoke(handler: DatastarHandler, instance: unknown, method: Function, args: unknown[]): Promise<void> {
+  /**
+   * Inside the pipeline, one step each: read the signals, validate the `@Signals()` DTOs, open the
+   * stream (invalid signals: answer their errors), clear the errors the page shows, run the handler,
+   * answer. `dtos`: the handler's `@Signals()` parameters typed with a DTO class.
+   */
+  private async invoke(
+    handler: DatastarHandler, dtos: SignalsParamMetadata[], instance: unknown, method: Function, args: unknown[],
+  ): Promise<void> {
     const ctx = datastarStorage.getStore()!;
-    const signals = (await signalsOf(ctx.req)) as Record<string, unknown>;
-    ctx.requestSignals = signals;
-    const errorsSignal = this.settings.errorsSignal;
-    let errors: ValidationErrors | undefined;
-    let validated = false;
-    for (const param of handler.signalsParams) {
-      const type = handler.paramTypes[param.index];
-      if (!isDtoType(type)) continue;
-      validated = true;
-      const result = await validateSignals(type, param.key === undefined ? signals : signals[param.key], this.settings.validation);
-      if (result.errors) errors = { ...errors, ...(param.key === undefined ? result.errors : { [param.key]: result.errors }) };
-      else args[param.index] = result.value;
-    }
-
-    const writer = this.open(ctx);
-    this.streams.track(writer, handler.streamScope ?? `${handler.controller}/${handler.event}`);
-    if (errors) {
-      // The page shows them: a non-200 answer would be dropped by the client.
-      writer.send(patchSignals({ [errorsSignal]: errors }));
-      writer.close();
-      return;
-    }
-    // Clear the errors the page still shows (an empty `errors: {}` needs nothing).
-    const previous = signals[errorsSignal];
-    const shown = validated && previous && typeof previous === 'object' ? Object.keys(previous) : [];
-    if (shown.length) ctx.signals[errorsSignal] = Object.fromEntries(shown.map((k) => [k, '']));
+    const signals = (ctx.requestSignals = await signalsOf(ctx.req) as Signals);
+    const errors = dtos.length ? await this.validate(handler, dtos, signals, args) : undefined;
+    const writer = this.open(ctx, handler);
+    if (errors) return this.answerInvalid(writer, errors);
+    if (dtos.length) this.clearShownErrors(ctx, signals);
     if (handler.streamScope !== undefined) this.streams.startStream(handler.streamScope);
     let result: unknown;
     try {
       result = await method.apply(instance, args);
     } catch (error) {
-      this.fail(ctx, handler, error);
-      return;
+      return this.fail(ctx, handler, error);
     }
+    this.answer(ctx, handler, result);
+  }
+
+  /** Puts each valid DTO into `args`; the errors of the invalid ones, shaped like the signals. */
+  private async validate(
+    handler: DatastarHandler, dtos: SignalsParamMetadata[], signals: Signals, args: unknown[],
+  ): Promise<ValidationErrors | undefined> {
+    let errors: ValidationErrors | undefined;
+    for (const { index, key } of dtos) {
+      const type = handler.paramTypes[index] as new () => object;
+      const result = await validateSignals(type, key === undefined ? signals : signals[key], this.settings.validation);
+      if (result.errors) errors = { ...errors, ...(key === undefined ? result.errors : { [key]: result.errors }) };
+      else args[index] = result.value;
+    }
+    return errors;
+  }
+
+  private open(ctx: DatastarContext, handler: DatastarHandler): SseWriter {
+    const writer = (ctx.writer = this.streams.openWriter(ctx));
+    this.streams.track(writer, handler.streamScope ?? `${handler.controller}/${handler.event}`);
+    return writer;
+  }
+
+  /** The page shows the errors: a non-200 answer would be dropped by the client. */
+  private answerInvalid(writer: SseWriter, errors: ValidationErrors): void {
+    writer.send(patchSignals({ [this.settings.errorsSignal]: errors }));
+    writer.close();
+  }
+
+  /** Valid now: clear the errors the page still shows (an empty `errors: {}` needs nothing). */
+  private clearShownErrors(ctx: DatastarContext, signals: Signals): void {
+    const errorsSignal = this.settings.errorsSignal;
+    const previous = signals[errorsSignal];
+    const shown = previous && typeof previous === 'object' ? Object.keys(previous) : [];
+    if (shown.length) ctx.signals[errorsSignal] = Object.fromEntries(shown.map((k) => [k, '']));
+  }
+
+  /** One flush, then the events the handler returned and the end; or, for a source, the stream. */
+  private answer(ctx: DatastarContext, handler: DatastarHandler, result: unknown): void {
     this.tracker.flushContext(ctx);
+    const writer = ctx.writer!;
     if (isEventSource(result)) {
       ctx.live = true;
       // Not awaited: the pipe lives on the writer's and the source's own listeners. Awaiting it
@@ -145,17 +171,17 @@ export class DatastarDispatcher {
       // for the stream's lifetime, about 11 KiB per open stream (bench: fanout). Interceptors
       // now see the handler complete when its stream starts, as with Nest's own @Sse().
       this.stream(ctx, handler, result).catch((error) => this.fail(ctx, handler, error));
-    } else {
-      if (isEventLike(result)) writer.send(result);
-      else if (Array.isArray(result) && result.every(isEventLike)) writer.send(result);
-      writer.close();
+      return;
     }
+    if (isEventLike(result)) writer.send(result);
+    else if (Array.isArray(result) && result.every(isEventLike)) writer.send(result);
+    writer.close();
   }
 
   /** Keeps the response open for an Observable or async iterable of events. */
-  private stream(ctx: DatastarContext, handler: DatastarHandler, source: EventSource): Promise<void> {
+  private async stream(ctx: DatastarContext, handler: DatastarHandler, source: EventSource): Promise<void> {
     const writer = ctx.writer!;
-    return pipeEvents(writer, source, {
+    startEvents(writer, source, {
       beforeEach: () => this.tracker.flushContext(ctx),
       end: (error) => {
         if (error) return this.fail(ctx, handler, error);
@@ -165,20 +191,14 @@ export class DatastarDispatcher {
     });
   }
 
-  private open(ctx: DatastarContext): SseWriter {
-    ctx.writer = this.streams.openWriter(ctx);
-    return ctx.writer;
-  }
-
   /** After the stream started: log with an error id, tell the browser (details only with exposeErrors), end cleanly. */
   private fail(ctx: DatastarContext, handler: DatastarHandler, error: unknown): void {
-    const err = error instanceof Error ? error : new Error(String(error));
-    const id = errorId();
-    this.logger.error(ERROR_LOGGED(`${handler.controller}/${handler.event}`, id, err.message), err.stack);
+    const what = `${handler.controller}/${handler.event}`;
+    const event = reportFailure(this.logger, error, (message) => EVENT_FAILED(what, message), this.settings.exposeErrors);
     const writer = ctx.writer!;
     if (!writer.closed) {
       this.tracker.flushContext(ctx);
-      writer.send(errorForBrowser(`${handler.controller}/${handler.event} failed: ${err.message}`, id, this.settings.exposeErrors));
+      writer.send(event);
       writer.close('error');
     }
   }

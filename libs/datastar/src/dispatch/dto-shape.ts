@@ -149,7 +149,7 @@ function isReadOnly(instance: Record<string, unknown>, property: string): boolea
 }
 
 /** A deep copy of parsed signals (plain objects, arrays, primitives), as `plainToInstance` makes one. */
-function copyData(value: unknown): unknown {
+export function copyData(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(copyData);
   if (!isObject(value)) return value;
   const out: Record<string, unknown> = {};

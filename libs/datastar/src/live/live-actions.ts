@@ -1,3 +1,5 @@
+/** The Datastar actions and scripts live pages use: events, navigation, the session stream, history. */
+import { normalizePath } from '../core/datastar-settings';
 import { DEFAULT_DISPATCH_PATH } from '../datastar.constants';
 import { action, expr, htmlSafeJson, type ActionOptions } from '../protocol';
 import { LIVE_LINK_ATTRIBUTE, LIVE_TOKEN_HEADER, LIVE_TOKEN_SIGNAL } from './live.constants';
@@ -10,12 +12,6 @@ export interface LiveActionOptions {
   path?: string;
   /** Extra action options (headers are merged with the token header). */
   action?: ActionOptions;
-}
-
-/** `/ds/_stream`, `/ds/_nav` for the module path. */
-export function liveUrl(path: string | undefined, endpoint: '_stream' | '_nav'): string {
-  const prefix = (path ?? DEFAULT_DISPATCH_PATH).replace(/^\/+|\/+$/g, '');
-  return `/${prefix ? `${prefix}/` : ''}${endpoint}`;
 }
 
 /**
@@ -35,7 +31,8 @@ export function liveEventAction(viewPath: string, event: string, options: Action
 export function navigate(to: string, options: { replace?: boolean } & LiveActionOptions = {}): string {
   const target = safeLocalPath(to);
   if (target === undefined) throw new TypeError(INVALID_NAV_TARGET('navigate()', to));
-  return liveAction('post', liveUrl(options.path, '_nav'), {
+  const base = normalizePath(options.path ?? DEFAULT_DISPATCH_PATH);
+  return liveAction('post', `/${base ? `${base}/` : ''}_nav`, {
     ...options.action,
     payload: { to: target, replace: options.replace === true },
   });

@@ -1,3 +1,4 @@
+/** `LiveContext`: what a live view's callbacks use to change state and talk to the browser. */
 import type { Observable } from 'rxjs';
 import {
   consoleLog, escapeAttribute, executeScript, isUnsafeKey, patchElements, redirect, removeElements,
@@ -5,8 +6,7 @@ import {
   type RedirectOptions,
 } from '../protocol';
 import type { TemplateSource } from '../interfaces/template-source.interface';
-import type { PatchElementOptions } from '../tracker/signal-tracker.service';
-import { idSelector } from '../tracker/css';
+import { fragmentPatch, htmlPatch, type PatchElementOptions, type PatchHtmlOptions } from '../tracker/patch-element';
 import { LIVE_FLASH_ID, LIVE_LOCALS } from './live.constants';
 import {
   INVALID_FLASH_KIND, INVALID_INTERVAL, INVALID_SIGNAL_PATH, NAV_TARGET_REFUSED, STATELESS_CANNOT,
@@ -157,17 +157,12 @@ export class LiveContext<A extends object = Record<string, any>> {
 
   /** Patches a fragment: a template name or function rendered with the assigns (+ `locals`), or HTML. */
   patchElement(source: TemplateSource, options: PatchElementOptions = {}): this {
-    const { to, locals, ...patch } = options;
-    const html = this.host.renderFragment(source, { ...this.locals(), ...locals });
-    if (to !== undefined) patch.selector = idSelector(to);
-    return this.send(patchElements(html, patch));
+    return this.send(fragmentPatch(source, options, (s, locals) => this.host.renderFragment(s, { ...this.locals(), ...locals })));
   }
 
   /** Patches raw HTML. */
-  patchElements(html: string, options: PatchElementOptions = {}): this {
-    const { to, locals: _locals, ...patch } = options;
-    if (to !== undefined) patch.selector = idSelector(to);
-    return this.send(patchElements(html, patch));
+  patchElements(html: string, options: PatchHtmlOptions = {}): this {
+    return this.send(htmlPatch(html, options));
   }
 
   removeElements(selector: string, options?: EventOptions): this {

@@ -1,6 +1,7 @@
-import type { CanActivate } from '@nestjs/common';
+/** Soft navigation into a live view passes the guards its page GET would: the view's guards and the request they see. */
 import type { ExternalContextCreator } from '@nestjs/core';
-import { contextCreatorInternals, hostModuleKey } from '../core/nest-internals';
+import { createGuardsCheck, type GuardsCheck } from '../core/handler-pipeline';
+import { hostModuleKey } from '../core/nest-internals';
 import { LIVE_PAGE_METHOD } from './live.constants';
 import type { LiveViewDefinition } from './live-view.registry';
 
@@ -10,27 +11,23 @@ export interface LiveRequest {
   res: any;
 }
 
-interface ViewGuards {
-  guards: CanActivate[];
-  page: (...args: unknown[]) => unknown;
-}
-
 /**
  * A live view's effective guards (global `APP_GUARD`s and `useGlobalGuards()`, class and method
- * `@UseGuards()`), as Nest runs them for `GET <route>`, for soft navigation into it: Nest's
- * GuardsContextCreator (which adds the global ones) and GuardsConsumer, with the view's page
- * method as the handler, so `Reflector`-based guards read the view's own metadata.
+ * `@UseGuards()`), as Nest runs them for `GET <route>`, for soft navigation into it: the same
+ * guards check as a dispatch handler's (`createGuardsCheck`), with the view's page method as the
+ * handler, so `Reflector`-based guards read the view's own metadata.
  * Live views are singletons (the explorer refuses request scope, which a request-scoped global
  * guard would give them too), so the static context holds every guard.
  */
 export class LiveGuards {
-  private readonly views = new WeakMap<LiveViewDefinition, ViewGuards>();
+  /** Each view's check; null when no guard applies. */
+  private readonly views = new WeakMap<LiveViewDefinition, GuardsCheck | null>();
 
   constructor(private readonly contextCreator: ExternalContextCreator) {}
 
   /** True when at least one guard runs for the view's page. */
   has(view: LiveViewDefinition): boolean {
-    return this.of(view).guards.length > 0;
+    return this.of(view) !== null;
   }
 
   /**
@@ -39,26 +36,24 @@ export class LiveGuards {
    * guard answer as usual).
    */
   async allow(view: LiveViewDefinition, req: unknown, res: unknown): Promise<boolean> {
-    const { guards, page } = this.of(view);
-    if (guards.length === 0) return true;
+    const check = this.of(view);
+    if (!check) return true;
     try {
-      const consumer = contextCreatorInternals(this.contextCreator).guardsConsumer;
-      return (await consumer.tryActivate(guards, [req, res, undefined], view.instance, page, 'http')) === true;
+      await check([req, res, undefined]);
+      return true;
     } catch {
       return false;
     }
   }
 
-  private of(view: LiveViewDefinition): ViewGuards {
-    let found = this.views.get(view);
-    if (!found) {
-      const creator = contextCreatorInternals(this.contextCreator).guardsContextCreator;
+  private of(view: LiveViewDefinition): GuardsCheck | null {
+    let check = this.views.get(view);
+    if (check === undefined) {
       const page = (view.instance as unknown as Record<string, (...args: unknown[]) => unknown>)[LIVE_PAGE_METHOD];
-      const moduleKey = hostModuleKey(view.wrapper);
-      found = { guards: creator.create(view.instance, page, moduleKey), page };
-      this.views.set(view, found);
+      check = createGuardsCheck(this.contextCreator, view.instance, page, hostModuleKey(view.wrapper));
+      this.views.set(view, check);
     }
-    return found;
+    return check;
   }
 }
 

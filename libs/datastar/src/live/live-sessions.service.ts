@@ -1,3 +1,4 @@
+/** `LiveSessionsService`: the public registry of this process's live sessions. */
 import { Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { LiveSession, LiveSessionState } from './live-session';
 import type { LiveTerminateReason } from './live-view.interface';

@@ -1,3 +1,4 @@
+/** JSON helpers for live signals: copies, sizes, and the diff a session sends. */
 import { isUnsafeKey } from '../protocol';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };

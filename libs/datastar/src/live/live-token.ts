@@ -1,3 +1,4 @@
+/** Signed live tokens: which session may drive which view path, until when. */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { INVALID_TOKEN_TTL, TOKEN_SECRET_EMPTY } from './live.messages';
 

@@ -1,3 +1,4 @@
+/** `@LiveView()`: a controller class becomes a live view with a page GET and an event POST route. */
 import { Controller, Get, Post, Req, Res, SetMetadata, applyDecorators } from '@nestjs/common';
 import { LIVE_EVENT_METHOD, LIVE_PAGE_METHOD, LIVE_VIEW_METADATA } from './live.constants';
 import { INVALID_LIVE_ROUTE, LIVE_VIEW_NOT_BOUND } from './live.messages';
@@ -9,7 +10,7 @@ export interface LiveViewMetadata {
   options: LiveViewOptions;
 }
 
-/** What the generated routes of a view call; the runtime, bound per app at discovery. */
+/** What the generated routes of a view call: the live endpoints, bound per app at discovery. */
 export interface LiveViewRoutes {
   page(req: unknown, res: unknown): Promise<void>;
   event(req: unknown, res: unknown): Promise<void>;

@@ -1,3 +1,4 @@
+/** The public types of a live view: its options, callbacks and what mount() gets. */
 import type { MessageEventLike, Signals } from '../protocol';
 import type { TemplateSource } from '../interfaces/template-source.interface';
 import type { LiveContext } from './live-context';

@@ -1,3 +1,4 @@
+/** Every discovered live view, by route: lookup of the view a path shows. */
 import { Injectable, type Type } from '@nestjs/common';
 import type { InstanceWrapper } from '../core/nest-internals';
 import { DUPLICATE_LIVE_ROUTE } from './live.messages';

@@ -1,14 +1,16 @@
+/** Discovery of `@LiveView()` classes at bootstrap. */
 import { Injectable, type OnModuleInit, type Type } from '@nestjs/common';
 import { DiscoveryService, Reflector } from '@nestjs/core';
 import { DEFAULT_LIVE_GROUP, LIVE_VIEW_METADATA } from './live.constants';
 import { LIVE_VIEW_NEEDS_RENDER, LIVE_VIEW_SCOPE } from './live.messages';
 import { compileRoute } from './live-path';
+import { LiveEndpoints } from './live-endpoints.service';
 import { LiveRuntime } from './live-runtime.service';
 import { bindLiveView, type LiveViewMetadata } from './live-view.decorator';
 import type { LiveViewCallbacks } from './live-view.interface';
 import { LiveViewRegistry, type LiveViewDefinition } from './live-view.registry';
 
-/** Finds `@LiveView()` controllers at bootstrap and binds their routes to this app's runtime. */
+/** Finds `@LiveView()` controllers at bootstrap and binds their routes to this app's live endpoints. */
 @Injectable()
 export class LiveExplorer implements OnModuleInit {
   constructor(
@@ -16,6 +18,7 @@ export class LiveExplorer implements OnModuleInit {
     private readonly reflector: Reflector,
     private readonly registry: LiveViewRegistry,
     private readonly runtime: LiveRuntime,
+    private readonly endpoints: LiveEndpoints,
   ) {}
 
   onModuleInit(): void {
@@ -39,8 +42,8 @@ export class LiveExplorer implements OnModuleInit {
       };
       this.registry.add(view);
       bindLiveView(instance, {
-        page: (req, res) => this.runtime.page(view, req, res),
-        event: (req, res) => this.runtime.event(view, req, res),
+        page: (req, res) => this.endpoints.page(view, req, res),
+        event: (req, res) => this.endpoints.event(view, req, res),
       });
     }
     if (this.registry.size > 0) this.runtime.checkSecret();

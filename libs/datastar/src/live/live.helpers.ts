@@ -1,9 +1,10 @@
+/** The live Handlebars helpers: `{{ds-event}}`, `{{ds-navigate}}`, `{{ds-link}}`. */
 import type Handlebars from 'handlebars';
 import type { DatastarSettings } from '../core/datastar-settings';
 import { escapeAttribute, type ActionOptions } from '../protocol';
 import { defaultActionOptions } from '../templates/datastar-helpers';
 import { LIVE_LINK_ATTRIBUTE, LIVE_LOCALS } from './live.constants';
-import { INVALID_LINK_ATTRIBUTE, INVALID_LINK_TARGET, NO_LIVE_VIEW_FOR_HELPER } from './live.messages';
+import { INVALID_LINK_ATTRIBUTE, INVALID_NAV_TARGET, NO_LIVE_VIEW_FOR_HELPER } from './live.messages';
 import { linkClickExpression, liveEventAction, navigate } from './live-actions';
 import { safeLocalPath } from './live-path';
 
@@ -27,14 +28,14 @@ export function registerLiveHelpers(hbs: typeof Handlebars, settings: Pick<Datas
   });
 
   hbs.registerHelper('ds-navigate', function (to: string, helperOptions: Handlebars.HelperOptions) {
-    if (safeLocalPath(to) === undefined) throw new Error(INVALID_LINK_TARGET('ds-navigate', to));
+    if (safeLocalPath(to) === undefined) throw new Error(INVALID_NAV_TARGET('{{ds-navigate}}', to));
     return navigate(to, { replace: helperOptions.hash?.replace === true, path: dispatchPath(), action: defaults });
   });
 
   hbs.registerHelper('ds-link', function (this: unknown, to: string, ...rest: unknown[]) {
     const helperOptions = rest.pop() as Handlebars.HelperOptions;
     const target = safeLocalPath(to);
-    if (target === undefined) throw new Error(INVALID_LINK_TARGET('ds-link', to));
+    if (target === undefined) throw new Error(INVALID_NAV_TARGET('{{ds-link}}', to));
     const { replace, ...attributes } = helperOptions.hash ?? {};
     const content = helperOptions.fn
       ? helperOptions.fn(this)

@@ -47,15 +47,13 @@ export const STATELESS_CANNOT = (method: string) =>
   `ctx.${method}() needs a live session, but this view is stateless (state is rebuilt by mount() on ` +
   `every event): drop { stateless: true } from @LiveView() to keep a session with a stream.`;
 
-export const INVALID_LINK_TARGET = (helper: string, target: unknown) =>
-  `{{${helper}}} needs a same-origin path starting with "/", got ${JSON.stringify(String(target)).slice(0, 80)}.`;
-
 export const NO_LIVE_VIEW_FOR_HELPER = (helper: string) =>
   `{{${helper}}} works inside a @LiveView()'s render: it needs the view's path to build the event URL.`;
 
 export const CALLBACK_FAILED = (route: string, callback: string, message: string) =>
   `live view ${route}: ${callback} failed: ${message}`;
 
+/** `where`: what was given the target, e.g. `navigate()` or `{{ds-link}}`. */
 export const INVALID_NAV_TARGET = (where: string, target: unknown) =>
   `${where} needs a same-origin path starting with "/", got ${JSON.stringify(String(target)).slice(0, 80)}.`;
 

@@ -1,8 +1,9 @@
+/** The two live routes that are not per view: the session stream and soft navigation. */
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { AdapterRoutes } from '../core/adapter-routes';
 import { DatastarPaths } from '../core/datastar-paths';
 import { DATASTAR_SETTINGS, type DatastarSettings } from '../core/datastar-settings';
-import { LiveRuntime } from './live-runtime.service';
+import { LiveEndpoints } from './live-endpoints.service';
 
 /**
  * Registers the session stream (`GET /<path>/_stream`) and soft navigation (`POST /<path>/_nav`)
@@ -16,7 +17,7 @@ export class LiveRoutes implements OnModuleInit {
   private readonly logger = new Logger('DatastarLive');
 
   constructor(
-    private readonly runtime: LiveRuntime,
+    private readonly endpoints: LiveEndpoints,
     private readonly routes: AdapterRoutes,
     private readonly paths: DatastarPaths,
     @Inject(DATASTAR_SETTINGS) private readonly settings: DatastarSettings,
@@ -26,8 +27,8 @@ export class LiveRoutes implements OnModuleInit {
     if (!this.routes.available) return; // an application context without HTTP
     const stream = this.paths.of(this.settings.path, '_stream');
     const nav = this.paths.of(this.settings.path, '_nav');
-    this.routes.add(['GET'], stream, (req, res) => this.runtime.stream(req, res));
-    this.routes.add(['POST'], nav, (req, res) => this.runtime.navigate(req, res));
+    this.routes.add(['GET'], stream, (req, res) => this.endpoints.stream(req, res));
+    this.routes.add(['POST'], nav, (req, res) => this.endpoints.navigate(req, res));
     this.logger.log(`Mapped {${stream}, GET} and {${nav}, POST} live views`);
   }
 }

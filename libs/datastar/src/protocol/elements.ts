@@ -1,8 +1,8 @@
 import type { DatastarEvent, EventOptions } from './datastar-event.interface';
-import { createEvent } from './event-options';
-import { dataLines, singleLine } from './lines';
+import { createEvent } from './datastar-event';
+import { singleLine } from './lines';
 import {
-  ELEMENT_PATCH_MODES, MODES_WITHOUT_SELECTOR, NAMESPACES, PATCH_ELEMENTS,
+  DEFAULT_ELEMENT_PATCH_MODE, DEFAULT_NAMESPACE, ELEMENT_PATCH_MODES, MODES_WITHOUT_SELECTOR, NAMESPACES, PATCH_ELEMENTS,
   type ElementNamespace, type ElementPatchMode,
 } from './protocol.constants';
 
@@ -24,7 +24,7 @@ const SPACES: ReadonlySet<string> = new Set(NAMESPACES);
 
 /** `datastar-patch-elements`: morphs `elements` (HTML) into the page. */
 export function patchElements(elements: string, options: PatchElementsOptions = {}): DatastarEvent {
-  const mode = options.mode ?? 'outer';
+  const mode = options.mode ?? DEFAULT_ELEMENT_PATCH_MODE;
   if (!MODES.has(mode)) {
     throw new TypeError(`Unknown element patch mode "${String(mode)}": use one of ${ELEMENT_PATCH_MODES.join(', ')}.`);
   }
@@ -35,22 +35,18 @@ export function patchElements(elements: string, options: PatchElementsOptions = 
   if (options.namespace !== undefined && !SPACES.has(options.namespace)) {
     throw new TypeError(`Unknown namespace "${String(options.namespace)}": use html, svg or mathml.`);
   }
-  let data = '';
-  if (selector) data += `selector ${selector}\n`;
-  if (mode !== 'outer') data += `mode ${mode}\n`;
+  let head = '';
+  if (selector) head += `selector ${selector}\n`;
+  if (mode !== DEFAULT_ELEMENT_PATCH_MODE) head += `mode ${mode}\n`;
   if (options.useViewTransition) {
-    data += 'useViewTransition true\n';
+    head += 'useViewTransition true\n';
     if (options.viewTransitionSelector) {
-      data += `viewTransitionSelector ${singleLine(String(options.viewTransitionSelector))}\n`;
+      head += `viewTransitionSelector ${singleLine(String(options.viewTransitionSelector))}\n`;
     }
   }
-  if (options.namespace && options.namespace !== 'html') data += `namespace ${options.namespace}\n`;
-  if (elements !== undefined && elements !== null && (elements !== '' || mode !== 'remove')) {
-    data += dataLines('elements', String(elements));
-  } else if (data.endsWith('\n')) {
-    data = data.slice(0, -1);
-  }
-  return createEvent(PATCH_ELEMENTS, data, options);
+  if (options.namespace && options.namespace !== DEFAULT_NAMESPACE) head += `namespace ${options.namespace}\n`;
+  const html = elements === undefined || elements === null || (elements === '' && mode === 'remove') ? undefined : String(elements);
+  return createEvent(PATCH_ELEMENTS, head, 'elements', html, options);
 }
 
 /** Removes the elements matching `selector` (a patch in `remove` mode with no elements). */

@@ -1,4 +1,5 @@
-import { singleLine } from './lines';
+import { WireEvent } from './datastar-event';
+import { singleLine, sseLines } from './lines';
 
 /** Anything shaped like Nest's `MessageEvent`: our helpers' events and users' own. */
 export interface MessageEventLike {
@@ -23,13 +24,14 @@ export function encodeEvent(event: MessageEventLike): string {
   if (event.retry !== undefined && Number.isInteger(event.retry) && event.retry >= 0) {
     out += `retry: ${event.retry}\n`;
   }
+  // Our helpers' events carry their data lines, built when the event was made.
+  const lines = event instanceof WireEvent ? event.dataLines() : undefined;
+  if (lines !== undefined) return `${out}${lines}\n`;
   const data = event.data;
   if (data !== undefined) {
     const text = typeof data === 'string' ? data : JSON.stringify(data);
-    // Our helpers join lines with \n only; anything with a CR is split the slow, safe way.
-    out += text.indexOf('\r') === -1
-      ? `data: ${text.replaceAll('\n', '\ndata: ')}\n`
-      : `data: ${text.split(CR_OR_LF).join('\ndata: ')}\n`;
+    // Anything with a CR is split the slow, safe way.
+    out += text.indexOf('\r') === -1 ? sseLines(text) : sseLines(text.split(CR_OR_LF).join('\n'));
   } else if (event.comment !== undefined && !event.type && event.id === undefined) {
     return out;
   }

@@ -1,5 +1,6 @@
 import { encodeEvent } from './encoder';
-import { consoleLog, escapeAttribute, executeScript, neutraliseScriptEnd, redirect } from './execute';
+import { consoleLog, executeScript, neutraliseScriptEnd, redirect } from './execute';
+import { escapeAttribute } from './html-escape';
 import { CONSOLE_LEVELS, type ConsoleLevel } from './protocol.constants';
 
 const HEAD = 'event: datastar-patch-elements\ndata: selector body\ndata: mode append\n';

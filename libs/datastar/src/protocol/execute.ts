@@ -1,10 +1,11 @@
 import type { DatastarEvent, EventOptions } from './datastar-event.interface';
 import { patchElements } from './elements';
-import { CONSOLE_LEVELS, type ConsoleLevel } from './protocol.constants';
+import { escapeAttribute } from './html-escape';
+import { CONSOLE_LEVELS, DEFAULT_AUTO_REMOVE, type ConsoleLevel } from './protocol.constants';
 import { htmlSafeJson } from './safe-json';
 
 export interface ExecuteScriptOptions extends EventOptions {
-  /** Remove the `<script>` element once it ran (default true). */
+  /** Remove the `<script>` element once it ran (default `DEFAULT_AUTO_REMOVE`, true). */
   autoRemove?: boolean;
   /** Extra attributes of the `<script>` element, e.g. `{ type: 'module' }`. */
   attributes?: Record<string, string | boolean>;
@@ -24,7 +25,8 @@ export function executeScript(script: string, options: ExecuteScriptOptions = {}
     if (value === false) continue;
     attrs += value === true ? ` ${name}` : ` ${name}="${escapeAttribute(String(value))}"`;
   }
-  if (options.autoRemove !== false) attrs += ' data-effect="el.remove()"';
+  // Only an explicit false keeps the script.
+  if ((options.autoRemove ?? DEFAULT_AUTO_REMOVE) !== false) attrs += ' data-effect="el.remove()"';
   const body = neutraliseScriptEnd(String(script));
   return patchElements(`<script${attrs}>${body}</script>`, {
     selector: 'body',
@@ -88,12 +90,6 @@ export function consoleLog(level: ConsoleLevel, ...values: unknown[]): DatastarE
   const args = values.map((v) => htmlSafeJson(v === undefined ? null : v)).join(',');
   return executeScript(`console.${level}(${args})`);
 }
-
-/** Escapes a value for a double-quoted HTML attribute. */
-export function escapeAttribute(value: string): string {
-  return value.replace(/[&"<>']/g, (c) => ATTRIBUTE_ESCAPES[c]);
-}
-const ATTRIBUTE_ESCAPES: Record<string, string> = { '&': '&amp;', '"': '&quot;', '<': '&lt;', '>': '&gt;', "'": '&#39;' };
 
 /** `</script` (any case) would close the element early: break it as `<\/script`. */
 export function neutraliseScriptEnd(script: string): string {

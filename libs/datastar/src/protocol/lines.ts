@@ -1,17 +1,36 @@
+/** What starts every SSE data line. */
+export const DATA_PREFIX = 'data: ';
+
 /** A lone CR ends a line in the client's SSE parser: split on CRLF, CR and LF alike. */
 const LINE_BREAK = /\r\n|\r|\n/;
 const LINE_BREAKS = /[\r\n]+/g;
 
-/** Writes `value` as data lines `key <line>`, one per line of `value` (never trimmed). */
-export function dataLines(key: string, value: string): string {
+/**
+ * `value` as SSE data lines, `data: key <line>\n` for each line of `value` (never trimmed), in
+ * one pass: no `key <line>` text is built on the way.
+ */
+export function sseDataLines(key: string, value: string): string {
+  const prefix = `${DATA_PREFIX}${key} `;
   if (value.indexOf('\r') === -1) {
-    // No CR (nearly always): a plain string split, not a regex one (bench: encoding).
-    return value.indexOf('\n') === -1 ? `${key} ${value}` : `${key} ${value.split('\n').join(`\n${key} `)}`;
+    // No CR (nearly always): slices between indexOf hits, cheaper than a split and a join (bench: encoding).
+    const next = `\n${prefix}`;
+    let out = prefix;
+    let start = 0;
+    let end: number;
+    while ((end = value.indexOf('\n', start)) !== -1) {
+      out += value.slice(start, end) + next;
+      start = end + 1;
+    }
+    return `${out}${value.slice(start)}\n`;
   }
-  const lines = value.split(LINE_BREAK);
-  let out = `${key} ${lines[0]}`;
-  for (let i = 1; i < lines.length; i++) out += `\n${key} ${lines[i]}`;
+  let out = '';
+  for (const line of value.split(LINE_BREAK)) out += `${prefix}${line}\n`;
   return out;
+}
+
+/** Lines joined with `\n` (none holding a CR) as SSE data lines. */
+export function sseLines(text: string): string {
+  return `${DATA_PREFIX}${text.replaceAll('\n', `\n${DATA_PREFIX}`)}\n`;
 }
 
 /** Removes line breaks from a value that must stay on one line (ids, selectors, names). */
@@ -20,6 +39,6 @@ export function singleLine(value: string): string {
 }
 
 /** Two indexOf scans cost a fraction of a regex test on the common, single-line case (bench: encoding). */
-function hasLineBreak(value: string): boolean {
+export function hasLineBreak(value: string): boolean {
   return value.indexOf('\n') !== -1 || value.indexOf('\r') !== -1;
 }

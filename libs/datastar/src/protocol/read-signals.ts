@@ -2,7 +2,9 @@ import { isUtf8 } from 'node:buffer';
 import {
   BODY_NOT_UTF8, SIGNALS_STRING_TOO_LONG, SIGNALS_TOO_DEEP, SIGNALS_TOO_LARGE, SIGNALS_TOO_MANY_KEYS,
 } from './read-signals.messages';
-import { DATASTAR_QUERY_PARAM } from './protocol.constants';
+import {
+  DATASTAR_QUERY_PARAM, DEFAULT_SIGNALS_LIMIT, DEFAULT_SIGNALS_LIMITS, DEFAULT_SIGNALS_TIMEOUT,
+} from './protocol.constants';
 import { isUnsafeKey, parseJsonSafely } from './safe-json';
 
 /** What `readSignals` needs of a request, whatever the HTTP framework. */
@@ -47,16 +49,6 @@ export class SignalsError extends Error {
     this.name = 'SignalsError';
   }
 }
-
-export const DEFAULT_SIGNALS_LIMIT = 1024 * 1024;
-/** No page a person uses comes near these; a hostile body hits them long before it costs real CPU. */
-export const DEFAULT_SIGNALS_LIMITS: Readonly<Required<SignalsLimits>> = Object.freeze({
-  keys: 10_000,
-  depth: 32,
-  stringLength: 256 * 1024,
-});
-/** How long a body may take to arrive (ms). */
-export const DEFAULT_SIGNALS_TIMEOUT = 30_000;
 
 /**
  * Reads a Datastar request's signals: the `datastar` query parameter for GET and DELETE, the

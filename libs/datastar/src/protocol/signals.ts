@@ -1,6 +1,5 @@
 import type { DatastarEvent, EventOptions } from './datastar-event.interface';
-import { createEvent } from './event-options';
-import { dataLines } from './lines';
+import { createEvent } from './datastar-event';
 import { PATCH_SIGNALS } from './protocol.constants';
 import { isUnsafeKey } from './safe-json';
 
@@ -65,7 +64,5 @@ export function nullPatch(paths: readonly string[]): Record<string, unknown> {
 }
 
 function signalsEvent(json: string, options?: PatchSignalsOptions): DatastarEvent {
-  let data = options?.onlyIfMissing ? 'onlyIfMissing true\n' : '';
-  data += dataLines('signals', json);
-  return createEvent(PATCH_SIGNALS, data, options);
+  return createEvent(PATCH_SIGNALS, options?.onlyIfMissing ? 'onlyIfMissing true\n' : '', 'signals', json, options);
 }

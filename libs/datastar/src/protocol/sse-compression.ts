@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { constants, createBrotliCompress, createGzip, type BrotliCompress, type Gzip } from 'node:zlib';
+import { DEFAULT_BROTLI_QUALITY, DEFAULT_GZIP_LEVEL, DEFAULT_SSE_ENCODINGS } from './protocol.constants';
 
 /** Content codings an SSE stream may be compressed with. */
 export type SseEncoding = 'br' | 'gzip';
@@ -13,9 +14,6 @@ export interface SseCompressionOptions {
   quality?: number;
 }
 
-export const DEFAULT_SSE_ENCODINGS: readonly SseEncoding[] = ['br', 'gzip'];
-const DEFAULT_GZIP_LEVEL = 6;
-const DEFAULT_BROTLI_QUALITY = 5;
 // Windows sized for a stream of small patches: 16 KiB (gzip) and 64 KiB (brotli) compress the
 // sample's chat as well as the defaults do, with about 160 KiB and 330 KiB per open stream
 // instead of about 230 KiB and 550 KiB.

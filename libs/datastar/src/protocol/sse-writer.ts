@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
+import { WireEvent } from './datastar-event';
 import { encodeComment, encodeEvent, type MessageEventLike } from './encoder';
-import { SSE_HEADERS } from './protocol.constants';
+import { DEFAULT_MAX_BUFFERED_BYTES, SSE_HEADERS } from './protocol.constants';
 import { startCompression, type SseCompressionOptions, type SseCompressor } from './sse-compression';
 
 export interface SseWriterOptions {
@@ -19,11 +20,11 @@ export interface SseWriterOptions {
 
 export type SseCloseReason = 'ended' | 'client-closed' | 'slow-client' | 'shutdown' | 'replaced' | 'error';
 
-const DEFAULT_MAX_BUFFERED = 1024 * 1024;
-// Encoded bytes per event object: a broadcast to 10,000 streams encodes once. Most events are
-// written once (an event's answer), and a WeakMap entry per event cost more than encoding a small
-// one (bench: encoding): they only pass through a ring of recent events, and an event met again
-// (a broadcast) is remembered in the WeakMap for as long as it lives.
+// Encoded bytes per event object: a broadcast to 10,000 streams encodes once. Our helpers' events
+// keep their own bytes. Other events are mostly written once (an event's answer), and a WeakMap
+// entry per event cost more than encoding a small one (bench: encoding): they only pass through a
+// ring of recent events, and an event met again (a broadcast) is remembered in the WeakMap for as
+// long as it lives.
 const encoded = new WeakMap<object, Buffer>();
 const RECENT = 8;
 const recentEvents: Array<object | undefined> = new Array(RECENT).fill(undefined);
@@ -34,6 +35,7 @@ const RECENT_MAX_BYTES = 64 * 1024;
 
 /** The event's bytes, encoded once per event object. */
 export function encodeOnce(event: MessageEventLike): Buffer {
+  if (event instanceof WireEvent) return event.bytes() ?? event.keepBytes(Buffer.from(encodeEvent(event)));
   let bytes = encoded.get(event);
   if (bytes) return bytes;
   for (let i = 0; i < RECENT; i++) {
@@ -155,7 +157,7 @@ export class SseWriter {
     if (this.closed) return false;
     const compressor = this.compressor;
     const buffered = compressor ? compressor.buffered : this.res.writableLength + this.heldBytes;
-    if (buffered > (this.options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED)) {
+    if (buffered > (this.options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES)) {
       this.close('slow-client');
       return false;
     }

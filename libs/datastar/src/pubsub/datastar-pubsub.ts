@@ -1,11 +1,12 @@
 import type { OnApplicationShutdown } from '@nestjs/common';
-import { Observable, type Subscriber } from 'rxjs';
+import type { Observable } from 'rxjs';
+import { CONTROL_CHARS } from '../datastar.constants';
 import type { MessageEventLike } from '../protocol/encoder';
+import { LocalTopics } from './local-topics';
+import { TopicObservable } from './topic-observable';
 
 /** Longest accepted topic name, in UTF-16 code units. */
 export const MAX_TOPIC_LENGTH = 256;
-
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 
 /** Throws a `TypeError` that says how to fix `topic` unless it is a usable topic name. */
 export function assertTopic(topic: unknown): asserts topic is string {
@@ -49,33 +50,20 @@ function describe(value: unknown): string {
   return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
 }
 
-interface Entry {
-  readonly subscriber: Subscriber<MessageEventLike>;
-  /** The publication sequence number when it joined: it gets only later publications. */
-  readonly since: number;
-}
-
-interface Publication {
-  readonly topic: string;
-  readonly events: readonly MessageEventLike[];
-  readonly sequence: number;
-}
-
 /**
  * Topic-based fan-out of Datastar events to streams; the Nest DI token for whichever adapter the
  * app uses (in-memory by default, Redis to span processes).
  *
- * The in-process half lives here so every adapter keeps the same promises: events arrive in
- * publication order on every subscriber of a topic, and all local subscribers get the very same
- * event objects, so a writer can cache encoded bytes per object (WeakMap) and encode once for
+ * The in-process half (`LocalTopics`) is shared so every adapter keeps the same promises: events
+ * arrive in publication order on every subscriber of a topic, and all local subscribers get the
+ * very same event objects, so a writer can cache encoded bytes per object and encode once for
  * thousands of streams. Treat published events as immutable for that reason.
  */
 export abstract class DatastarPubSub implements OnApplicationShutdown {
-  private readonly topics = new Map<string, Set<Entry>>();
-  private readonly queue: Publication[] = [];
-  private draining = false;
-  private sequence = 0;
-  private isClosed = false;
+  private readonly topics = new LocalTopics({
+    opened: (topic) => this.topicOpened(topic),
+    closed: (topic) => this.topicClosed(topic),
+  });
 
   /**
    * Sends events to every subscriber of `topic` (in this process before the promise is returned,
@@ -89,31 +77,12 @@ export abstract class DatastarPubSub implements OnApplicationShutdown {
 
   /**
    * The events published on `topic` from now on; unsubscribing removes every trace of it.
+   * Returned as is from an `@OnEvent()` handler, the stream is written straight from the topic.
    * @example return merge(tabEvents$, pubsub.subscribe('chat'))
    */
   subscribe(topic: string): Observable<MessageEventLike> {
     assertTopic(topic);
-    return new Observable<MessageEventLike>((subscriber) => {
-      // Shutting down: end at once rather than hold a stream nobody will ever feed.
-      if (this.isClosed) return subscriber.complete();
-      const entry: Entry = { subscriber, since: this.sequence };
-      let entries = this.topics.get(topic);
-      if (!entries) {
-        entries = new Set();
-        this.topics.set(topic, entries);
-        this.topicOpened(topic);
-      }
-      entries.add(entry);
-      const joined = entries;
-      return () => {
-        joined.delete(entry);
-        // After close() the map was cleared: nothing to remove, nothing to tell the adapter.
-        if (joined.size === 0 && this.topics.get(topic) === joined) {
-          this.topics.delete(topic);
-          this.topicClosed(topic);
-        }
-      };
-    });
+    return new TopicObservable(this.topics, topic);
   }
 
   /**
@@ -126,7 +95,7 @@ export abstract class DatastarPubSub implements OnApplicationShutdown {
 
   /** How many subscriptions `topic` has in this process (a gauge for metrics). */
   subscriberCount(topic: string): number {
-    return this.topics.get(topic)?.size ?? 0;
+    return this.topics.count(topic);
   }
 
   /** Nest calls this after `beforeApplicationShutdown`, when streams are already completed. */
@@ -135,7 +104,7 @@ export abstract class DatastarPubSub implements OnApplicationShutdown {
   }
 
   protected get closed(): boolean {
-    return this.isClosed;
+    return this.topics.closed;
   }
 
   /** The adapter's hook: the first local subscriber of `topic` arrived. */
@@ -144,41 +113,13 @@ export abstract class DatastarPubSub implements OnApplicationShutdown {
   /** The adapter's hook: the last local subscriber of `topic` left. */
   protected topicClosed(_topic: string): void {}
 
-  /**
-   * Hands `events` to this process's subscribers of `topic`, synchronously. A subscriber that
-   * publishes while being called is queued behind the current publication instead of overtaking
-   * it, so every subscriber sees one global order.
-   */
+  /** Hands `events` to this process's subscribers of `topic`, synchronously, in one global order. */
   protected deliver(topic: string, events: readonly MessageEventLike[]): void {
-    if (events.length === 0 || !this.topics.has(topic)) return;
-    this.queue.push({ topic, events, sequence: ++this.sequence });
-    if (this.draining) return;
-    this.draining = true;
-    try {
-      for (let next = this.queue.shift(); next; next = this.queue.shift()) this.fanOut(next);
-    } finally {
-      this.draining = false;
-    }
+    this.topics.deliver(topic, events);
   }
 
   /** Completes every local subscription and refuses new ones; for `close()`. */
   protected completeAll(): void {
-    this.isClosed = true;
-    this.queue.length = 0;
-    const all = [...this.topics.values()];
-    this.topics.clear();
-    for (const entries of all) for (const entry of entries) entry.subscriber.complete();
-  }
-
-  private fanOut({ topic, events, sequence }: Publication): void {
-    const entries = this.topics.get(topic);
-    if (!entries) return;
-    for (const entry of entries) {
-      if (entry.since >= sequence) continue;
-      for (const event of events) {
-        if (entry.subscriber.closed) break;
-        entry.subscriber.next(event);
-      }
-    }
+    this.topics.close();
   }
 }

@@ -17,7 +17,8 @@ function collect(pubsub: MemoryPubSub, topic: string) {
 }
 
 /** The adapter's private map, to prove unsubscribing leaves nothing behind. */
-const topicMap = (pubsub: MemoryPubSub) => (pubsub as unknown as { topics: Map<string, unknown> }).topics;
+const topicMap = (pubsub: MemoryPubSub) =>
+  (pubsub as unknown as { topics: { members: Map<string, unknown> } }).topics.members;
 
 describe('MemoryPubSub', () => {
   let pubsub: MemoryPubSub;

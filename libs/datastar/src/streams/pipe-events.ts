@@ -1,5 +1,6 @@
 import { isObservable, type Observable } from 'rxjs';
 import type { MessageEventLike, SseWriter } from '../protocol';
+import { TopicObservable } from '../pubsub/topic-observable';
 
 /** What a handler may return to keep its response open. */
 export type EventSource = Observable<unknown> | AsyncIterable<unknown>;
@@ -33,33 +34,43 @@ export interface PipeHooks {
 export function pipeEvents(writer: SseWriter, source: EventSource, hooks: PipeHooks): Promise<void> {
   return new Promise<void>((resolve) => {
     writer.onClose(() => resolve());
-    const send = (value: unknown) => {
-      hooks.beforeEach?.();
-      if (Array.isArray(value)) {
-        if (value.every(isEventLike)) writer.send(value);
-      } else if (isEventLike(value)) {
-        writer.send(value);
-      }
-    };
-    if (isObservable(source)) {
-      const subscription = source.subscribe({ next: send, error: (e) => hooks.end(e ?? new Error('stream failed')), complete: () => hooks.end() });
-      writer.onClose(() => subscription.unsubscribe());
-      return;
-    }
-    const iterator = source[Symbol.asyncIterator]();
-    writer.onClose(() => void iterator.return?.()?.catch?.(() => undefined));
-    (async () => {
-      try {
-        while (!writer.closed) {
-          const step = await iterator.next();
-          if (step.done || writer.closed) break;
-          send(step.value);
-          await writer.drained();
-        }
-        if (!writer.closed) hooks.end();
-      } catch (error) {
-        if (!writer.closed) hooks.end(error ?? new Error('stream failed'));
-      }
-    })();
+    startEvents(writer, source, hooks);
   });
+}
+
+/**
+ * `pipeEvents` with nothing to wait on, for dispatch: a promise per open stream that nobody
+ * awaits is memory for nothing. A pub/sub topic returned as is gets the writer attached to it
+ * directly (no subscriber per stream); any other source is subscribed to or pulled.
+ */
+export function startEvents(writer: SseWriter, source: EventSource, hooks: PipeHooks): void {
+  if (source instanceof TopicObservable) return source.attach(writer, hooks);
+  const send = (value: unknown) => {
+    hooks.beforeEach?.();
+    if (Array.isArray(value)) {
+      if (value.every(isEventLike)) writer.send(value);
+    } else if (isEventLike(value)) {
+      writer.send(value);
+    }
+  };
+  if (isObservable(source)) {
+    const subscription = source.subscribe({ next: send, error: (e) => hooks.end(e ?? new Error('stream failed')), complete: () => hooks.end() });
+    writer.onClose(() => subscription.unsubscribe());
+    return;
+  }
+  const iterator = source[Symbol.asyncIterator]();
+  writer.onClose(() => void iterator.return?.()?.catch?.(() => undefined));
+  (async () => {
+    try {
+      while (!writer.closed) {
+        const step = await iterator.next();
+        if (step.done || writer.closed) break;
+        send(step.value);
+        await writer.drained();
+      }
+      if (!writer.closed) hooks.end();
+    } catch (error) {
+      if (!writer.closed) hooks.end(error ?? new Error('stream failed'));
+    }
+  })();
 }

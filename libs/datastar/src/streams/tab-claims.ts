@@ -1,11 +1,11 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { CONTROL_CHARS } from '../datastar.constants';
 import {
   DEFAULT_REDIS_KEY_PREFIX, RedisConnectionPair, type RedisConnectionOptions,
 } from '../redis/redis-connection';
 
 const TAB_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_SCOPE_LENGTH = 256;
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 
 /**
  * The tab id a client sent, if it is safe to use as a dedup key (a string of 1 to 64 letters,

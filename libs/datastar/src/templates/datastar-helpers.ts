@@ -1,8 +1,8 @@
 import type Handlebars from 'handlebars';
-import { DATASTAR_LOCALS } from '../datastar.constants';
+import { DATASTAR_EVENT_METHODS, DATASTAR_LOCALS } from '../datastar.constants';
 import { NO_CONTROLLER_FOR_ACTION, UNKNOWN_ACTION_EVENT, WRONG_ACTION_METHOD } from '../datastar.messages';
 import type { DatastarEventMethod } from '../interfaces/on-event-options.interface';
-import type { DatastarSettings } from '../core/datastar-settings';
+import { normalizePath, type DatastarSettings } from '../core/datastar-settings';
 import {
   action, escapeAttribute, expr, expressionLiteral,
   type ActionMethod, type ActionOptions,
@@ -14,9 +14,9 @@ export interface DatastarViewData {
   signals: Record<string, unknown>;
 }
 
-/** `/ds/counter/increment` for an event of a StarController. */
+/** `/ds/counter/increment` for an event of a StarController (`path`: the dispatch path, e.g. `ds` or `/v1/ds/`). */
 export function eventUrl(path: string, controller: string, event: string): string {
-  const prefix = path.replace(/^\/+|\/+$/g, '');
+  const prefix = normalizePath(path);
   return `/${prefix ? `${prefix}/` : ''}${encodeURIComponent(controller)}/${encodeURIComponent(event)}`;
 }
 
@@ -31,8 +31,6 @@ export function defaultActionOptions({ csrf }: Pick<DatastarSettings, 'csrf'>): 
  */
 export const TAB_ID_EXPRESSION =
   "sessionStorage.dsTabId || (sessionStorage.dsTabId = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => (b + 256).toString(16).slice(1)).join(''))";
-
-const METHODS: ActionMethod[] = ['get', 'post', 'put', 'patch', 'delete'];
 
 /** The method an event declares (`counter`, `increment` -> `POST`), undefined for no such event. */
 export type EventMethodLookup = (controller: string, event: string) => DatastarEventMethod | undefined;
@@ -76,7 +74,10 @@ export function registerDatastarHelpers(
       return action(method ?? (declared!.toLowerCase() as ActionMethod), eventUrl(dispatchPath(), ...target), opts);
     };
 
-  for (const method of METHODS) hbs.registerHelper(`ds-${method}`, actionHelper(`ds-${method}`, method));
+  for (const upper of DATASTAR_EVENT_METHODS) {
+    const method = upper.toLowerCase() as ActionMethod;
+    hbs.registerHelper(`ds-${method}`, actionHelper(`ds-${method}`, method));
+  }
   hbs.registerHelper('ds-action', actionHelper('ds-action'));
 
   hbs.registerHelper('ds-url', function (event: string, helperOptions: Handlebars.HelperOptions) {

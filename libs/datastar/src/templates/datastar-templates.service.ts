@@ -11,7 +11,6 @@ import type { DatastarContext } from '../core/request-context';
 import type { TemplateSource } from '../interfaces/template-source.interface';
 import { registerDatastarHelpers, type DatastarViewData } from './datastar-helpers';
 
-
 const TEMPLATE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_\-/.]*$/;
 
 /**

@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import { VIEWS_NEED_DIRECTORY, VIEWS_NEED_EXPRESS } from '../datastar.messages';
 import { DatastarTemplates } from './datastar-templates.service';
 
 /**
@@ -10,14 +11,9 @@ export function useDatastarViews(app: INestApplication): void {
   const templates = app.get(DatastarTemplates);
   const server = app.getHttpAdapter().getInstance();
   if (typeof server?.engine !== 'function' || typeof server?.set !== 'function') {
-    throw new Error(
-      'useDatastarViews() needs the Express adapter. On Fastify, register @fastify/view with ' +
-        '{ engine: { handlebars: app.get(DatastarTemplates).handlebars } }, or render with DatastarTemplates.render().',
-    );
+    throw new Error(VIEWS_NEED_EXPRESS);
   }
-  if (!templates.viewsDir) {
-    throw new Error("useDatastarViews() needs a views directory: DatastarModule.forRoot({ views: 'views' }).");
-  }
+  if (!templates.viewsDir) throw new Error(VIEWS_NEED_DIRECTORY);
   server.engine('hbs', templates.expressEngine);
   server.set('views', templates.viewsDir);
   server.set('view engine', 'hbs');

@@ -1,11 +1,13 @@
-import { DATASTAR_QUERY_PARAM } from '../protocol';
+import { DEFAULT_DISPATCH_PATH } from '../datastar.constants';
+import { DATASTAR_QUERY_PARAM, type ActionMethod } from '../protocol';
+import { eventUrl } from '../templates/datastar-helpers';
 import { resolveBaseUrl, type HttpTarget } from './base-url';
 import { readSignalsFromHtml } from './data-attribute';
 import { parseSse } from './parse-sse';
 import type { SseEvent } from './sse-event.interface';
 import { isAbort, readSseBody } from './sse-stream.reader';
 
-export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
+export type HttpMethod = ActionMethod;
 
 /** What `client.event()` and `client.stream()` return. */
 export interface DatastarResponse {
@@ -96,8 +98,7 @@ export class DatastarTestClient {
     signals: Record<string, unknown> = {},
     options: EventRequestOptions = {},
   ): Promise<DatastarResponse> {
-    const prefix = (options.path ?? 'ds').replace(/^\/+|\/+$/g, '');
-    const path = `${prefix ? `/${prefix}` : ''}/${encodeURIComponent(controller)}/${encodeURIComponent(event)}`;
+    const path = eventUrl(options.path ?? DEFAULT_DISPATCH_PATH, controller, event);
     return this.request(path, { ...options, signals, method: options.method ?? 'post' });
   }
 

@@ -2,23 +2,16 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DATASTAR_SETTINGS, type DatastarSettings } from '../core/datastar-settings';
 import { OUTSIDE_REQUEST, PAGE_CANNOT } from '../datastar.messages';
 import {
-  consoleLog, executeScript, expressionLiteral, patchElements, patchSignals, patchSignalsRaw, redirect,
+  consoleLog, executeScript, expressionLiteral, patchSignals, patchSignalsRaw, redirect,
   removeElements, removeSignals,
-  type ConsoleLevel, type DatastarEvent, type ExecuteScriptOptions, type PatchElementsOptions,
+  type ConsoleLevel, type DatastarEvent, type ExecuteScriptOptions,
   type PatchSignalsOptions, type RedirectOptions, type Signals, type EventOptions,
 } from '../protocol';
 import { signalsOf } from '../core/request-signals';
 import { DatastarTemplates } from '../templates/datastar-templates.service';
 import type { TemplateSource } from '../interfaces/template-source.interface';
 import { DatastarContext, datastarStorage } from '../core/request-context';
-import { idSelector } from './css';
-
-export interface PatchElementOptions extends PatchElementsOptions {
-  /** Id of the target element: `to: 'history-list'` is `selector: '#history-list'`. */
-  to?: string;
-  /** Extra template data for this fragment only. */
-  locals?: Record<string, unknown>;
-}
+import { fragmentPatch, htmlPatch, type PatchElementOptions, type PatchHtmlOptions } from './patch-element';
 
 /**
  * The handler's view of the current Datastar request: template data (`assign`), browser state
@@ -64,17 +57,12 @@ export class SignalTracker {
    */
   patchElement(source: TemplateSource, options: PatchElementOptions = {}): this {
     const ctx = this.context('patchElement', true);
-    const { to, locals, ...patch } = options;
-    const html = this.templates.renderSource(source, ctx.locals(locals), ctx);
-    if (to !== undefined) patch.selector = idSelector(to);
-    return this.enqueue(ctx, patchElements(html, patch));
+    return this.enqueue(ctx, fragmentPatch(source, options, (s, locals) => this.templates.renderSource(s, ctx.locals(locals), ctx)));
   }
 
   /** Patches raw HTML (no template). */
-  patchElements(html: string, options: PatchElementOptions = {}): this {
-    const { to, locals: _locals, ...patch } = options;
-    if (to !== undefined) patch.selector = idSelector(to);
-    return this.enqueue(this.context('patchElements', true), patchElements(html, patch));
+  patchElements(html: string, options: PatchHtmlOptions = {}): this {
+    return this.enqueue(this.context('patchElements', true), htmlPatch(html, options));
   }
 
   removeElements(selector: string, options?: EventOptions): this {

@@ -1,0 +1,34 @@
+/** `patchElement()` and `patchElements()` options, read the same way by the tracker and by live views. */
+import { patchElements, type DatastarEvent, type PatchElementsOptions } from '../protocol';
+import type { TemplateSource } from '../interfaces/template-source.interface';
+import { idSelector } from './css';
+
+export interface PatchElementOptions extends PatchElementsOptions {
+  /** Id of the target element: `to: 'history-list'` is `selector: '#history-list'`. */
+  to?: string;
+  /** Extra template data for this fragment only (over the assigns and signals). */
+  locals?: Record<string, unknown>;
+}
+
+/** Raw HTML has no template data: `patchElements()` takes every option but `locals`. */
+export type PatchHtmlOptions = Omit<PatchElementOptions, 'locals'>;
+
+/**
+ * A fragment as a patch: `render` turns `source` into HTML with the caller's template data and
+ * this fragment's `locals`; `to` becomes the selector.
+ */
+export function fragmentPatch(
+  source: TemplateSource,
+  options: PatchElementOptions,
+  render: (source: TemplateSource, locals: Record<string, unknown> | undefined) => string,
+): DatastarEvent {
+  const { locals, ...patch } = options;
+  return htmlPatch(render(source, locals), patch);
+}
+
+/** Raw HTML as a patch, `to` as the selector. */
+export function htmlPatch(html: string, options: PatchHtmlOptions): DatastarEvent {
+  const { to, ...patch } = options;
+  if (to !== undefined) patch.selector = idSelector(to);
+  return patchElements(html, patch);
+}
