@@ -171,6 +171,24 @@ describe('patchElements: exact bytes', () => {
     );
   });
 
+  it('keeps the MessageEvent shape for multi-line HTML: data, JSON and spread read the same lines', () => {
+    const event = patchElements('<p id="a">1</p>\r\n<p id="b">2</p>', { selector: '#x', mode: 'inner' });
+    const data = 'selector #x\nmode inner\nelements <p id="a">1</p>\nelements <p id="b">2</p>';
+    expect(event).toEqual({ type: 'datastar-patch-elements', data });
+    expect(JSON.parse(JSON.stringify(event))).toEqual({ type: 'datastar-patch-elements', data });
+    expect({ ...event }).toEqual({ type: 'datastar-patch-elements', data });
+  });
+
+  it('encodes what the event holds when its fields are changed after it was made', () => {
+    const event = patchElements('<p id="a">1</p>\n<p id="b">2</p>');
+    event.id = '7';
+    event.data = 'elements <p id="c">3</p>';
+    expect(encodeEvent(event)).toBe(`${EV}id: 7\ndata: elements <p id="c">3</p>\n\n`);
+    const single = patchElements('<p id="a">1</p>');
+    single.data = 'elements <p id="d">4</p>\nelements <p id="e">5</p>';
+    expect(encodeEvent(single)).toBe(`${EV}data: elements <p id="d">4</p>\ndata: elements <p id="e">5</p>\n\n`);
+  });
+
   it('returns the shape of a MessageEvent', () => {
     expect(patchElements('<p id="p"></p>', { eventId: 'x', retryDuration: 10 })).toEqual({
       type: 'datastar-patch-elements',
