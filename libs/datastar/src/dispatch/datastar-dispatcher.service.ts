@@ -5,8 +5,9 @@ import {
 } from '../core/nest-internals';
 import { AdapterRoutes } from '../core/adapter-routes';
 import { DATASTAR_SETTINGS, type DatastarSettings } from '../core/datastar-settings';
-import { EVENT_FAILED, UNKNOWN_EVENT } from '../datastar.messages';
-import { reportFailure } from '../datastar.errors';
+import { PAGE_ERROR_KEY } from '../datastar.constants';
+import { EVENT_FAILED, EVENT_REJECTED, UNKNOWN_EVENT } from '../datastar.messages';
+import { failureEvent, failureText, logFailure, rejectionOf } from '../datastar.errors';
 import type { SignalsParamMetadata } from '../interfaces/signals-param-metadata.interface';
 import { patchSignals, type Signals, type SseWriter } from '../protocol';
 import { isEventLike, isEventSource, startEvents, type EventSource } from '../streams/pipe-events';
@@ -115,7 +116,7 @@ export class DatastarDispatcher {
     const errors = dtos.length ? await this.validate(handler, dtos, signals, args) : undefined;
     const writer = this.open(ctx, handler);
     if (errors) return this.answerInvalid(writer, errors);
-    if (dtos.length) this.clearShownErrors(ctx, signals);
+    this.clearShownErrors(ctx, signals, dtos.length > 0);
     if (handler.streamScope !== undefined) this.streams.startStream(handler.streamScope);
     let result: unknown;
     try {
@@ -152,11 +153,14 @@ export class DatastarDispatcher {
     writer.close();
   }
 
-  /** Valid now: clear the errors the page still shows (an empty `errors: {}` needs nothing). */
-  private clearShownErrors(ctx: DatastarContext, signals: Signals): void {
+  /**
+   * Clear the errors the page still shows: every one once the handler's DTOs are valid (`all`),
+   * else an earlier failure's message (`_`). An empty `errors: {}` needs nothing.
+   */
+  private clearShownErrors(ctx: DatastarContext, signals: Signals, all: boolean): void {
     const errorsSignal = this.settings.errorsSignal;
-    const previous = signals[errorsSignal];
-    const shown = previous && typeof previous === 'object' ? Object.keys(previous) : [];
+    const previous = signals[errorsSignal] as Record<string, unknown> | undefined;
+    const shown = !previous || typeof previous !== 'object' ? [] : all ? Object.keys(previous) : previous[PAGE_ERROR_KEY] ? [PAGE_ERROR_KEY] : [];
     if (shown.length) ctx.signals[errorsSignal] = Object.fromEntries(shown.map((k) => [k, '']));
   }
 
@@ -191,15 +195,24 @@ export class DatastarDispatcher {
     });
   }
 
-  /** After the stream started: log with an error id, tell the browser (details only with exposeErrors), end cleanly. */
+  /**
+   * After the stream started, the page is told in the errors signal under `_`. A 4xx HttpException
+   * is an answer (a missing record, a forbidden action): a warning, and its message. Anything else
+   * is a failure: logged with its stack under an error id, and the page and the console get a
+   * generic text with the id (the details only with exposeErrors). The response ends cleanly.
+   */
   private fail(ctx: DatastarContext, handler: DatastarHandler, error: unknown): void {
     const what = `${handler.controller}/${handler.event}`;
-    const event = reportFailure(this.logger, error, (message) => EVENT_FAILED(what, message), this.settings.exposeErrors);
+    const rejection = rejectionOf(error);
+    if (rejection) this.logger.warn(EVENT_REJECTED(what, rejection.status, rejection.message));
+    const text = rejection?.message
+      ?? failureText(logFailure(this.logger, error, (message) => EVENT_FAILED(what, message)), this.settings.exposeErrors);
     const writer = ctx.writer!;
-    if (!writer.closed) {
-      this.tracker.flushContext(ctx);
-      writer.send(event);
-      writer.close('error');
-    }
+    if (writer.closed) return;
+    // Its own patch, after any pending one: the same message again (cleared first) is a change the page sees.
+    this.tracker.flushContext(ctx);
+    const shown = patchSignals({ [this.settings.errorsSignal]: { [PAGE_ERROR_KEY]: text } });
+    writer.send(rejection ? [shown] : [failureEvent(text), shown]);
+    writer.close(rejection ? 'ended' : 'error');
   }
 }

@@ -143,7 +143,7 @@ describe('compiled DTO validation (dto-compiler.ts) against class-transformer + 
   });
 
   it('builds the instance: the DTO class at every level, only declared keys, data copied', async () => {
-    const input = { ...validOrder(1), grid: [[{ sku: 'a', qty: 1, junk: 1 }]], junk: { deep: 1 } };
+    const input: Record<string, unknown> = { ...validOrder(1), grid: [[{ sku: 'a', qty: 1, junk: 1 }]], junk: { deep: 1 } };
     const order = (await validateSignals(OrderForm, input)).value as OrderForm;
     expect(order).toBeInstanceOf(OrderForm);
     expect(order.items[0]).toBeInstanceOf(LineItem);

@@ -36,38 +36,39 @@ export interface CompiledDto {
 
 /**
  * The compiled constraints, by class-validator's constraint name, made of class-validator's own
- * functions (so their verdicts are its verdicts: string lengths count as validator.js counts).
+ * functions (so their verdicts are its verdicts: string lengths count as validator.js counts),
+ * taken from the module once (its exports are getters).
  */
 const RULES = new Map<string, (v: Validator, constraints: any[]) => Test>([
-  ['isString', (v) => (value) => v.isString(value)],
-  ['isInt', (v) => (value) => v.isInt(value)],
-  ['isNumber', (v, [options]) => (value) => v.isNumber(value, options)],
-  ['isBoolean', (v) => (value) => v.isBoolean(value)],
-  ['isArray', (v) => (value) => v.isArray(value)],
-  ['isObject', (v) => (value) => v.isObject(value)],
-  ['isDefined', (v) => (value) => v.isDefined(value)],
-  ['isNotEmpty', (v) => (value) => v.isNotEmpty(value)],
-  ['min', (v, [min]) => (value) => v.min(value, min)],
-  ['max', (v, [max]) => (value) => v.max(value, max)],
-  ['minLength', (v, [min]) => (value) => v.minLength(value, min)],
-  ['maxLength', (v, [max]) => (value) => v.maxLength(value, max)],
-  ['isLength', (v, [min, max]) => (value) => v.length(value, min, max)],
-  ['matches', (v, [pattern, modifiers]) => {
+  ['isString', ({ isString }) => (value) => isString(value)],
+  ['isInt', ({ isInt }) => (value) => isInt(value)],
+  ['isNumber', ({ isNumber }, [options]) => (value) => isNumber(value, options)],
+  ['isBoolean', ({ isBoolean }) => (value) => isBoolean(value)],
+  ['isArray', ({ isArray }) => (value) => isArray(value)],
+  ['isObject', ({ isObject }) => (value) => isObject(value)],
+  ['isDefined', ({ isDefined }) => (value) => isDefined(value)],
+  ['isNotEmpty', ({ isNotEmpty }) => (value) => isNotEmpty(value)],
+  ['min', ({ min }, [bound]) => (value) => min(value, bound)],
+  ['max', ({ max }, [bound]) => (value) => max(value, bound)],
+  ['minLength', ({ minLength }, [bound]) => (value) => minLength(value, bound)],
+  ['maxLength', ({ maxLength }, [bound]) => (value) => maxLength(value, bound)],
+  ['isLength', ({ length }, [min, max]) => (value) => length(value, min, max)],
+  ['matches', ({ matches }, [pattern, modifiers]) => {
     // validator.js builds a RegExp from a string pattern on every call: once here (not a sticky
     // one, whose lastIndex would then carry over from one call to the next).
-    if (typeof pattern !== 'string' || String(modifiers ?? '').includes('y')) return (value) => v.matches(value as string, pattern, modifiers);
+    if (typeof pattern !== 'string' || String(modifiers ?? '').includes('y')) return (value) => matches(value as string, pattern, modifiers);
     const regexp = new RegExp(pattern, modifiers);
     return (value) => typeof value === 'string' && value.match(regexp) !== null;
   }],
-  ['isIn', (v, [values]) => (value) => v.isIn(value, values)],
+  ['isIn', ({ isIn }, [values]) => (value) => isIn(value, values)],
   ['isEnum', (_, [entity]) => {
     // isEnum() lists the enum's values on every call: once here.
     const values = Object.keys(entity).map((key) => entity[key]);
     return (value) => values.includes(value);
   }],
-  ['arrayMinSize', (v, [min]) => (value) => v.arrayMinSize(value, min)],
-  ['arrayMaxSize', (v, [max]) => (value) => v.arrayMaxSize(value, max)],
-  ['arrayNotEmpty', (v) => (value) => v.arrayNotEmpty(value)],
+  ['arrayMinSize', ({ arrayMinSize }, [bound]) => (value) => arrayMinSize(value, bound)],
+  ['arrayMaxSize', ({ arrayMaxSize }, [bound]) => (value) => arrayMaxSize(value, bound)],
+  ['arrayNotEmpty', ({ arrayNotEmpty }) => (value) => arrayNotEmpty(value)],
 ]);
 
 /** Validator options the compiled path honours; any other key sends the DTO to class-validator. */
@@ -303,7 +304,7 @@ class Checker {
       let tree: ValidationErrors | undefined;
       for (let i = 0; i < value.length; i++) {
         const item = value[i];
-        if (item === undefined) continue;
+        if (item === undefined || this.skips(item)) continue;
         const result = this.nested(nested, item);
         if (result !== undefined) (tree ??= {})[i] = result;
       }
