@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// nestjs-datastar benchmarks: `npm run bench` (all four scenarios) or `npm run bench -- <scenario>`.
-// Scenarios: dispatch, fanout, encoding, scaleout; `profile [express|fastify]` profiles the
-// dispatch server. BENCH_QUICK=1 for short development runs. See README "Benchmarks".
+// nestjs-datastar benchmarks: `npm run bench` (all six scenarios) or `npm run bench -- <scenario>`.
+// Scenarios: dispatch, fanout, encoding, scaleout, validation, live; `profile [express|fastify]`
+// profiles the dispatch server. BENCH_QUICK=1 for short development runs. See README "Benchmarks".
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -11,7 +11,7 @@ import { BENCH_DIR, killAll } from './lib/proc.mjs';
 const ROOT = join(BENCH_DIR, '..');
 const args = process.argv.slice(2);
 const quick = process.env.BENCH_QUICK === '1';
-const SCENARIOS = ['dispatch', 'fanout', 'encoding', 'scaleout'];
+const SCENARIOS = ['dispatch', 'fanout', 'encoding', 'scaleout', 'validation', 'live'];
 
 // The bench builds its own copy of the library into bench/.lib (tsc, as users get it) and every
 // server loads `nestjs-datastar` from there: other work on libs/datastar/dist (clean, rebuild,
@@ -52,7 +52,8 @@ async function main() {
   const reports = [];
   const run = async (name, fn) => {
     const mod = await import(`./scenarios/${name}.mjs`);
-    reports.push(await mod[fn]({ quick, only: process.env.BENCH_ONLY?.split(','), args: wanted.slice(1) }));
+    // `reports`: the earlier scenarios of this run (live compares its broadcast with fanout's).
+    reports.push(await mod[fn]({ quick, only: process.env.BENCH_ONLY?.split(','), args: wanted.slice(1), reports: [...reports] }));
     const last = reports.at(-1);
     console.log(`\n${last.text}\n`);
     for (const goal of last.goals) console.log(`  ${goal.info ? 'info  ' : goal.ok ? 'met   ' : 'MISSED'}  ${goal.text}`);

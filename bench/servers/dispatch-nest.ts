@@ -1,12 +1,14 @@
 // Contender "ours": a Nest app with a @StarController whose @OnEvent('increment') handler sets the
 // `count` signal and appends one <li> rendered from the shared Handlebars partial. Express by
-// default, Fastify with argv[2] === 'fastify'.
+// default, Fastify with argv[2] === 'fastify'; with argv[3] === 'dto' the handler takes the sample's
+// class-validator DTO (`@Signals() signals: CounterSignals`), validated by us before it runs.
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { DatastarModule, OnEvent, Signals, SignalTracker, StarController } from 'nestjs-datastar';
 import type { Server } from 'node:http';
+import { CounterSignals } from './counter.signals';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const harness = require('../lib/harness.cjs');
@@ -34,9 +36,23 @@ class CounterController {
   }
 }
 
+@StarController('counter')
+class CounterDtoController {
+  constructor(private readonly ds: SignalTracker) {}
+
+  @OnEvent('increment') // POST /ds/counter/increment, as the sample's counter
+  increment(@Signals() signals: CounterSignals) {
+    const next = signals.count + 1;
+    this.ds
+      .assign('square', next * next)
+      .signal('count', next)
+      .patchElement('history-item', { to: 'history-list', mode: 'append' });
+  }
+}
+
 @Module({
   imports: [DatastarModule.forRoot({ views: harness.VIEWS })],
-  controllers: [CounterController],
+  controllers: [process.argv[3] === 'dto' ? CounterDtoController : CounterController],
 })
 class BenchModule {}
 
