@@ -24,7 +24,7 @@ export class DatastarRequestPolicy {
     if (headers[DATASTAR_REQUEST_HEADER] !== 'true') throw new ForbiddenException(DATASTAR_REQUEST_REQUIRED);
     if (headers['sec-fetch-site'] !== 'cross-site' || this.allowed === true) return;
     const origin = headers.origin;
-    if (typeof origin === 'string' && this.allowed.has(origin.toLowerCase())) return;
+    if (typeof origin === 'string' && this.allowed.includes(origin.toLowerCase())) return;
     throw new ForbiddenException(CROSS_SITE_REFUSED);
   }
 }

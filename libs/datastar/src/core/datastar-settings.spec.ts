@@ -12,14 +12,27 @@ describe('resolveDatastarSettings', () => {
   describe('defaults (as documented on DatastarModuleOptions and DatastarLiveOptions)', () => {
     const settings = resolveDatastarSettings();
 
-    it('paths, client script and templates', () => {
+    it('paths, client script and helpers', () => {
       expect(settings.path).toBe('ds');
       expect(settings.views).toBeUndefined();
       expect(settings.clientUrl).toBe(DATASTAR_CLIENT_URL);
       expect(settings.clientUrl).toContain('1.0.2');
       expect(settings.clientIntegrity).toBe(DATASTAR_CLIENT_INTEGRITY);
-      expect(settings.cacheTemplates).toBe(true);
       expect(settings.helpers).toEqual({});
+    });
+
+    it('templates are cached when NODE_ENV is production, else re-read when changed', () => {
+      const env = process.env.NODE_ENV;
+      try {
+        process.env.NODE_ENV = 'production';
+        expect(resolveDatastarSettings().cacheTemplates).toBe(true);
+        process.env.NODE_ENV = 'development';
+        expect(resolveDatastarSettings().cacheTemplates).toBe(false);
+        delete process.env.NODE_ENV;
+        expect(resolveDatastarSettings().cacheTemplates).toBe(false);
+      } finally {
+        process.env.NODE_ENV = env;
+      }
     });
 
     it('signals: 1 MiB, 30 s, 10000 keys, depth 32, strings of 262144', () => {
@@ -31,7 +44,7 @@ describe('resolveDatastarSettings', () => {
     });
 
     it('same-site only, CSRF transport off (with its default names), errors hidden', () => {
-      expect(settings.allowCrossSite).toEqual(new Set());
+      expect(settings.allowCrossSite).toEqual([]);
       expect(settings.csrf).toEqual({ enabled: false, header: 'x-csrf-token', signal: 'csrf', token: undefined });
       expect(settings.validation).toEqual({});
       expect(settings.errorsSignal).toBe('errors');
@@ -46,7 +59,7 @@ describe('resolveDatastarSettings', () => {
 
     it('live views: 1 h tokens, 15 s grace and idle, 10000 / 50 pending, 64 KiB signals, 4 s flash', () => {
       const { clientKey, ...live } = settings.live;
-      expect(live).toEqual({
+      expect(live).toMatchObject({
         secret: undefined,
         tokenTtlMs: 60 * 60 * 1000,
         graceMs: 15_000,
@@ -91,7 +104,7 @@ describe('resolveDatastarSettings', () => {
       expect(settings.clientUrl).toBe('/datastar.js');
       expect(settings.clientIntegrity).toBe('sha256-abc');
       expect(settings.readSignals).toEqual({ limit: 10, timeout: 20, limits: { keys: 3, depth: 32, stringLength: 262_144 } });
-      expect(settings.allowCrossSite).toEqual(new Set(['https://app.example.com:8443']));
+      expect(settings.allowCrossSite).toEqual(['https://app.example.com:8443']);
       expect(settings.csrf).toEqual({ enabled: true, header: 'x-token', signal: 'csrf', token });
       expect(settings.validation).toEqual({ whitelist: true });
       expect(settings.errorsSignal).toBe('problems');
@@ -175,6 +188,21 @@ describe('resolveDatastarSettings', () => {
       ['live.graceMs', 'NaN', { live: { graceMs: NaN } }],
     ])('%s: %s is refused', (name, _, options) => {
       expect(() => resolveWith(options)).toThrow(`DatastarModule option ${name} must be`);
+    });
+
+    it('names a number that JSON cannot spell (NaN, Infinity) as it is', () => {
+      expect(() => resolveWith({ signalsLimit: NaN })).toThrow('must be a positive number, got NaN:');
+      expect(() => resolveWith({ signalsTimeout: Infinity })).toThrow('must be a positive number, got Infinity:');
+    });
+
+    it('refuses a live.secret that is not a string, and a path that is not a string', () => {
+      expect(() => resolveWith({ live: { secret: 123 as never } })).toThrow('DatastarModule option live.secret must be a string');
+      expect(() => resolveWith({ path: 42 as never })).toThrow(TypeError);
+    });
+
+    it('freezes the allowed origins', () => {
+      const { allowCrossSite } = resolveWith({ allowCrossSite: ['https://a.example'] });
+      expect(Object.isFrozen(allowCrossSite)).toBe(true);
     });
 
     it.each([['bad name'], [''], ['a;b'], ['x'.repeat(65)], [true]])('streams.browserCookie %j', (name) => {
