@@ -12,7 +12,7 @@ module.exports = {
   roots: ['<rootDir>/libs', '<rootDir>/test'],
   testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts', '**/*.browser-spec.ts'],
   transform: { '^.+\\.(t|j)s$': ['@swc/jest', swc] },
-  transformIgnorePatterns: ['/node_modules/(?!@nestjs/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|happy-dom)/)'],
   moduleNameMapper: {
     '^nestjs-datastar$': '<rootDir>/libs/datastar/src/index.ts',
     '^nestjs-datastar/(.*)$': '<rootDir>/libs/datastar/src/$1/index.ts',

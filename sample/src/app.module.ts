@@ -19,8 +19,10 @@ export interface SampleOptions {
   redisSecret?: string;
   /** Datastar client script URL (DATASTAR_CLIENT_URL); default the v1.0.2 CDN build. */
   clientUrl?: string;
-  /** Live-view token secret (LIVE_SECRET); without it, a random per-process one (not in production). */
+  /** Live-view token secret (LIVE_SECRET); without it, a generated one kept in the store folder (not in production). */
   liveSecret?: string;
+  /** Folder where live sessions are kept across restarts (LIVE_STORE_DIR; default .datastar/sessions). */
+  liveStoreDir?: string;
 }
 
 export const VIEWS_DIR = join(__dirname, '..', 'views');
@@ -35,7 +37,7 @@ export class AppModule {
           views: VIEWS_DIR,
           clientUrl: options.clientUrl,
           pubsub: options.redisUrl ? { redis: { url: options.redisUrl, secret: options.redisSecret } } : undefined,
-          live: { secret: options.liveSecret, mountTemplate: 'live-mount' },
+          live: { secret: options.liveSecret, storeDir: options.liveStoreDir, mountTemplate: 'live-mount' },
         }),
       ],
       providers: [ChatRoom],

@@ -14,6 +14,7 @@ async function main(): Promise<void> {
     redisUrl: process.env.REDIS_URL || undefined,
     redisSecret: process.env.DATASTAR_REDIS_SECRET || undefined,
     liveSecret: process.env.LIVE_SECRET || undefined,
+    liveStoreDir: process.env.LIVE_STORE_DIR || undefined,
   });
   const port = Number(process.env.PORT ?? 3000);
   const host = process.env.HOST ?? '127.0.0.1';

@@ -3,6 +3,8 @@ import { ADAPTERS, json, readSse, startApp, type TestApp } from './fixtures/harn
 import { elementsEvent, scriptEvent, signalsEvent } from './fixtures/sse';
 
 const consoleError = (message: string) => scriptEvent(`console.error(${JSON.stringify(message)})`);
+/** The same text for the page, in the errors signal (`{{ds-script}}`'s notice shows it). */
+const pageError = (text: string) => signalsEvent({ errors: { page: text } });
 
 /** The generic text the browser gets for a failure (no details), with its error id. */
 const HIDDEN = /^console\.error\("\[datastar\] The server could not complete this request \(error ([0-9a-f]{8}): the server log has the details under this id\)\."\)$/;
@@ -10,7 +12,7 @@ const HIDDEN = /^console\.error\("\[datastar\] The server could not complete thi
 /**
  * An exception after the stream started cannot become a 500 any more: it is logged with an error
  * id, the browser console gets the details only with `exposeErrors: true` (else a generic text with
- * the same id), and the response ends cleanly.
+ * the same id), so does the page's errors signal, and the response ends cleanly.
  */
 describe.each(ADAPTERS)('exceptions after the stream started (%s)', (adapter) => {
   describe('exposeErrors: true', () => {
@@ -25,6 +27,7 @@ describe.each(ADAPTERS)('exceptions after the stream started (%s)', (adapter) =>
       expect(await readSse(await t.fetch('/ds/live/boom', json('POST', {})))).toEqual([
         signalsEvent({ before: 1 }),
         consoleError('[datastar] live/boom failed: kaboom'),
+        pageError('live/boom failed: kaboom'),
       ]);
       const errors = t.logger.lines.filter((l) => l.level === 'error');
       expect(errors).toHaveLength(1);
@@ -36,6 +39,7 @@ describe.each(ADAPTERS)('exceptions after the stream started (%s)', (adapter) =>
       expect(await readSse(await t.fetch('/ds/live/boom-async', json('POST', {})))).toEqual([
         elementsEvent('<p id="a">a</p>'),
         consoleError('[datastar] live/boom-async failed: late kaboom'),
+        pageError('live/boom-async failed: late kaboom'),
       ]);
       expect(t.logger.errors().join('\n')).toContain('live/boom-async failed: late kaboom');
     });
@@ -44,6 +48,7 @@ describe.each(ADAPTERS)('exceptions after the stream started (%s)', (adapter) =>
       expect(await readSse(await t.fetch('/ds/live/boom-stream', json('POST', {})))).toEqual([
         signalsEvent({ first: true }),
         consoleError('[datastar] live/boom-stream failed: stream kaboom'),
+        pageError('live/boom-stream failed: stream kaboom'),
       ]);
       expect(t.logger.errors().join('\n')).toContain('live/boom-stream failed: stream kaboom');
     });
@@ -52,6 +57,7 @@ describe.each(ADAPTERS)('exceptions after the stream started (%s)', (adapter) =>
       expect(await readSse(await t.fetch('/ds/live/boom-generator', json('POST', {})))).toEqual([
         signalsEvent({ first: true }),
         consoleError('[datastar] live/boom-generator failed: generator kaboom'),
+        pageError('live/boom-generator failed: generator kaboom'),
       ]);
       expect(t.logger.errors().join('\n')).toContain('live/boom-generator failed: generator kaboom');
     });
@@ -82,10 +88,11 @@ describe.each(ADAPTERS)('exceptions after the stream started (%s)', (adapter) =>
       const res = await t.fetch('/ds/live/leak', json('POST', {}));
       const body = await res.clone().text();
       const events = await readSse(res);
-      expect(events).toHaveLength(1);
+      expect(events).toHaveLength(2);
       expect(body).not.toContain('s3cret');
       expect(body).not.toContain('postgres');
       const id = hiddenId(events[0]);
+      expect(events[1]).toEqual(pageError(`The server could not complete this request (error ${id}: the server log has the details under this id).`));
       const logged = t.logger.errors().join('\n');
       expect(logged).toContain('live/leak failed: connect failed: postgres://app:s3cret-pw@db.internal/prod');
       expect(logged).toContain(`[error ${id}]`);

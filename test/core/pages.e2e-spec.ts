@@ -43,8 +43,10 @@ describe('pages (express, useDatastarViews)', () => {
   it('{{ds-script}} loads the pinned Datastar client with its integrity hash', () => {
     expect(html).toContain(
       '<head><script type="module" src="https://cdn.jsdelivr.net/gh/starfederation/datastar@v1.0.2/bundles/datastar.js" ' +
-      'integrity="sha256-KDfYes9u4LqOTmN2WSbCWpjWOIOwL4i+GUqGuB0/0ko=" crossorigin="anonymous"></script></head>',
+      'integrity="sha256-KDfYes9u4LqOTmN2WSbCWpjWOIOwL4i+GUqGuB0/0ko=" crossorigin="anonymous" data-on:datastar-fetch="',
     );
+    // Then the page's failure handlers (test/core/page-failures.e2e-spec.ts), and nothing else.
+    expect(html).toMatch(/ data-on:datastar-fetch="[^"]*" data-on:datastar-signal-patch="[^"]*"><\/script><\/head>/);
   });
 
   it('the action the page names answers', async () => {

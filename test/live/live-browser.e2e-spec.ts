@@ -5,7 +5,9 @@
  * not on npm) and Chromium (CHROMIUM_PATH or /usr/bin/chromium); without them it says so and passes.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { LiveSessionsService } from 'nestjs-datastar';
@@ -32,11 +34,14 @@ if (!ready) {
     let base: string;
     let page: Page;
     const requests: string[] = [];
+    // Its own session folder: the restart test needs the sessions the first app kept.
+    const storeDir = mkdtempSync(join(tmpdir(), 'live-browser-'));
+    const options = { clientUrl: CLIENT_URL, liveSecret: 's'.repeat(40), liveStoreDir: storeDir };
 
     beforeAll(async () => {
       const bundle = readFileSync(bundlePath!);
       expect(createHash('sha256').update(bundle).digest('hex')).toBe(SHA256);
-      app = await createSampleApp({ clientUrl: CLIENT_URL, liveSecret: 's'.repeat(40) }, false);
+      app = await createSampleApp(options, false);
       await app.listen(0, '127.0.0.1');
       base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
       browser = await chromium.launch({ executablePath: chromiumPath, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
@@ -51,6 +56,7 @@ if (!ready) {
     afterAll(async () => {
       await browser?.close().catch(() => undefined);
       await app?.close();
+      rmSync(storeDir, { recursive: true, force: true });
     });
 
     it('counter: server ticks and increments arrive over the session stream', async () => {
@@ -110,5 +116,40 @@ if (!ready) {
       await page.waitForFunction(() => document.querySelector('#clicks')?.textContent === '1');
       expect(sessions.list().filter((s) => s.connected).map((s) => s.route)).toEqual(['/live/a']);
     }, 15_000);
+
+    it('a session that cannot be resumed: the page reloads and says so, naming the click that was not applied', async () => {
+      await page.goto(`${base}/live/a`);
+      await page.waitForSelector('#title-a');
+      const origin = await page.evaluate(() => performance.timeOrigin);
+      await page.evaluate(() => sessionStorage.removeItem('dsLiveReload')); // the 10 s reload guard of the test above
+      await app.get(LiveSessionsService).terminateAll();
+      await page.click('#hello');
+      await page.waitForFunction((t) => performance.timeOrigin !== t, origin);
+      await page.waitForSelector('#ds-flash .ds-flash-error');
+      expect(await page.textContent('#ds-flash .ds-flash-error')).toBe(
+        'Your live session could not be resumed, so the page was reloaded. Your last action (hello) was not applied: please do it again.',
+      );
+    }, 15_000);
+
+    it('the server restarts under an open counter page: same count, no reload, ticks come back, the next click counts', async () => {
+      await page.goto(`${base}/live/counter`);
+      await page.waitForFunction(() => Number(document.querySelector('#ticks')?.textContent) >= 1);
+      for (const n of ['1', '2']) {
+        await page.click('#increment');
+        await page.waitForFunction((v) => document.querySelector('#count')?.textContent === v, n);
+      }
+      const origin = await page.evaluate(() => performance.timeOrigin);
+      const port = (app.getHttpServer().address() as { port: number }).port;
+      await app.close(); // SIGTERM's path: shutdown hooks, then the process would exit
+      app = await createSampleApp(options, false);
+      await app.listen(port, '127.0.0.1');
+
+      const ticks = Number(await page.textContent('#ticks'));
+      await page.waitForFunction((t) => Number(document.querySelector('#ticks')?.textContent) > t + 1, ticks, { timeout: 10_000 });
+      await page.click('#increment');
+      await page.waitForFunction(() => document.querySelector('#count')?.textContent === '3');
+      expect(await page.evaluate(() => performance.timeOrigin)).toBe(origin);
+      expect(app.get(LiveSessionsService).list().map((s) => [s.route, s.connected])).toEqual([['/live/counter', true]]);
+    }, 30_000);
   });
 }

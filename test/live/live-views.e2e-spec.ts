@@ -228,7 +228,7 @@ describe('live views in production', () => {
   it('warn once about a generated secret outside production', async () => {
     const t = await startApp(LiveAppModule.register({ secret: undefined }));
     try {
-      expect(t.logger.warnings().filter((w) => w.includes('random per-process secret'))).toHaveLength(1);
+      expect(t.logger.warnings().filter((w) => w.includes('No live.secret configured'))).toHaveLength(1);
       const { page, reader } = await openLive(t, '/live/counter');
       expect((await postEvent(t, '/live/counter', 'increment', page.token, {})).status).toBe(204);
       await reader.cancel();

@@ -12,19 +12,42 @@ import { nestNewApp, type ModuleSystem } from './nest-new-app';
 /**
  * The published package, for real: `npm pack` of libs/datastar (its prepack builds dist and the
  * schematics), the tarball unpacked into a scratch app's node_modules beside links to the peer
- * dependencies this workspace already installed (offline, a second or so), then CommonJS and ESM
- * apps import it, and `nest add`'s schematic turns fresh `nest new` apps into working Datastar apps.
+ * dependencies this workspace already installed (offline, a second or so: what `npm install
+ * <tgz>` does), then CommonJS and ESM apps import it, the real Nest CLI's `nest add` turns fresh
+ * `nest new` apps into working Datastar apps, and the README's Jest config and first test pass in them.
  */
 
 const ROOT = join(__dirname, '../..');
 const LIB = join(ROOT, 'libs/datastar');
 const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
+const NEST = join(ROOT, 'node_modules/@nestjs/cli/bin/nest.js');
+const JEST = join(ROOT, 'node_modules/jest/bin/jest.js');
 
 /** Only what a Nest 12 app (made by the Nest CLI) has, plus our required peers: no class-validator, ioredis or linkedom. */
 const LINKED = [
   '@nestjs/common', '@nestjs/core', '@nestjs/platform-express', 'reflect-metadata', 'rxjs', 'handlebars',
   '@types/node', '@angular-devkit/schematics', '@angular-devkit/core',
 ];
+/** What the README's Jest set-up installs in an app (`npm install -D ...`), and the page driver's DOM: linked into each app only. */
+const TEST_TOOLS = ['@nestjs/testing', 'jest', '@swc/jest', '@swc/core', '@types/jest', 'linkedom'];
+
+/** The fenced block of the README that starts with `// <file>`. */
+function readmeBlock(readme: string, file: string): string {
+  const block = readme.split(/^```\w*\n/m).find((b) => b.startsWith(`// ${file}\n`));
+  if (!block) throw new Error(`The README has no block for ${file}`);
+  return block.slice(0, block.indexOf('```'));
+}
+
+/** `nest add nestjs-datastar <flags>` with the real Nest CLI: what it printed (both streams), without colours. */
+function nestAdd(flags: string[], cwd: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [NEST, 'add', 'nestjs-datastar', ...flags], { cwd, timeout: 60_000 }, (error, stdout, stderr) => {
+      const out = `${stdout}${stderr}`.replace(/\u001b\[[0-9;]*m/g, '');
+      if (error) reject(new Error(`nest add ${flags.join(' ')} failed: ${error.message}\n${out}`));
+      else resolve(out);
+    });
+  });
+}
 
 function run(command: string, args: string[], cwd: string, timeout = 60_000, env: NodeJS.ProcessEnv = {}): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -66,6 +89,7 @@ describe('the packed nestjs-datastar package', () => {
   let scratch: string;
   let installed: string;
   let manifest: any;
+  let tarball: string;
   let packedFiles: string[];
   const children: ChildProcess[] = [];
 
@@ -74,6 +98,7 @@ describe('the packed nestjs-datastar package', () => {
     const out = await run('npm', ['pack', '--pack-destination', scratch, '--json'], LIB, 120_000);
     const [packed] = JSON.parse(out.slice(out.indexOf('[')));
     packedFiles = packed.files.map((f: { path: string }) => f.path);
+    tarball = join(scratch, packed.filename);
     installed = join(scratch, 'node_modules/nestjs-datastar');
     mkdirSync(installed, { recursive: true });
     await run('tar', ['-xzf', join(scratch, packed.filename), '-C', installed, '--strip-components=1'], scratch);
@@ -81,7 +106,7 @@ describe('the packed nestjs-datastar package', () => {
       mkdirSync(dirname(join(scratch, 'node_modules', name)), { recursive: true });
       symlinkSync(join(ROOT, 'node_modules', name), join(scratch, 'node_modules', name), 'dir');
     }
-    for (const script of ['boot-star-controller.cjs', 'boot-star-controller.mjs', 'run-schematic.cjs']) {
+    for (const script of ['boot-star-controller.cjs', 'boot-star-controller.mjs']) {
       copyFileSync(join(__dirname, 'fixtures', script), join(scratch, script));
     }
     manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
@@ -158,22 +183,30 @@ describe('the packed nestjs-datastar package', () => {
       // The testing kit's types resolve through the exports map too.
       writeFileSync(join(app, 'src/testing-types.ts'),
         "import { parseSse, type SseEvent } from 'nestjs-datastar/testing';\nexport const none: SseEvent[] = parseSse('');\n");
+      // Its own copy, as `npm install <tgz>` makes: the kit then finds the app's test tools (linkedom).
+      mkdirSync(join(app, 'node_modules/nestjs-datastar'), { recursive: true });
+      await run('tar', ['-xzf', tarball, '-C', join(app, 'node_modules/nestjs-datastar'), '--strip-components=1'], app);
+      for (const name of TEST_TOOLS) {
+        mkdirSync(dirname(join(app, 'node_modules', name)), { recursive: true });
+        symlinkSync(join(ROOT, 'node_modules', name), join(app, 'node_modules', name), 'dir');
+      }
     });
 
-    it('the schematic edits the app and adds the layout and the example', async () => {
-      const out = JSON.parse(await run(process.execPath, [join(scratch, 'run-schematic.cjs'), 'nest-add', JSON.stringify({ sourceRoot: 'src', skipInstall: true })], app, 30_000));
-      expect(out.changes.sort()).toEqual([
-        'create src/counter/counter.controller.ts',
-        'create views/counter.hbs',
-        'create views/partials/counter-history.hbs',
-        'create views/partials/layout.hbs',
-        'update package.json',
-        'update src/app.module.ts',
-        'update src/main.ts',
+    it('`nest add nestjs-datastar --skip-install` (the real Nest CLI) edits the app and adds the layout and the example', async () => {
+      const out = await nestAdd(['--skip-install'], app);
+      const changes = out.split('\n').map((l) => /^(CREATE|UPDATE) (\S+)/.exec(l.trim())).filter(Boolean).map((m) => `${m![1]} ${m![2]}`);
+      expect(changes.sort()).toEqual([
+        'CREATE src/counter/counter.controller.ts',
+        'CREATE views/counter.hbs',
+        'CREATE views/partials/counter-history.hbs',
+        'CREATE views/partials/layout.hbs',
+        'UPDATE package.json',
+        'UPDATE src/app.module.ts',
+        'UPDATE src/main.ts',
       ]);
-      expect(out.log.filter((l: string) => l.startsWith('warn')).join('\n')).toContain('handlebars was added');
+      expect(out).toContain("handlebars was added to package.json: run your package manager's install.");
       expect(readFileSync(join(app, 'src/app.module.ts'), 'utf8')).toContain("DatastarModule.forRoot({ views: 'views' })");
-    }, 40_000);
+    }, 70_000);
 
     it('the app builds with tsc, starts, serves the example page and answers its event', async () => {
       await run(process.execPath, [TSC, '-p', 'tsconfig.build.json'], app, 60_000);
@@ -217,5 +250,46 @@ describe('the packed nestjs-datastar package', () => {
         child.kill('SIGTERM');
       }
     }, 90_000);
+
+    it("the README's Jest config and first test pass in it", async () => {
+      const readme = readFileSync(join(installed, 'README.md'), 'utf8');
+      writeFileSync(join(app, 'jest.config.cjs'), readmeBlock(readme, 'jest.config.cjs'));
+      // The page driver runs the emulator here: the layout's client is on a CDN and tests reach no network.
+      const spec = readmeBlock(readme, 'test/counter.e2e-spec.ts');
+      expect(spec).toContain("DatastarPage.open(app, '/counter')");
+      mkdirSync(join(app, 'test'), { recursive: true });
+      writeFileSync(join(app, 'test/counter.e2e-spec.ts'), spec.replace("DatastarPage.open(app, '/counter')", "DatastarPage.open(app, '/counter', { runtime: 'emulator' })"));
+      const out = await run(process.execPath, [JEST, '--ci', '--json', '--rootDir', app], app, 120_000);
+      const result = JSON.parse(out.slice(out.indexOf('{')));
+      expect(result.numFailedTests).toBe(0);
+      expect(result.numPassedTests).toBe(2);
+    }, 130_000);
+  });
+
+  describe('`nest add` flags through the real Nest CLI', () => {
+    let app: string;
+
+    beforeAll(() => {
+      app = join(scratch, 'flags-app');
+      for (const [path, content] of Object.entries(nestNewApp('esm'))) {
+        mkdirSync(dirname(join(app, path)), { recursive: true });
+        writeFileSync(join(app, path), content);
+      }
+    });
+
+    it('refuses --no-example (which the CLI passes as --example) and names the flag to use', async () => {
+      await expect(nestAdd(['--skip-install', '--no-example'], app))
+        .rejects.toThrow('use --skip-example');
+      expect(existsSync(join(app, 'views'))).toBe(false);
+    }, 70_000);
+
+    it('--skip-example --skip-stream-dedup --https', async () => {
+      const out = await nestAdd(['--skip-install', '--skip-example', '--skip-stream-dedup', '--https'], app);
+      expect(existsSync(join(app, 'src/counter'))).toBe(false);
+      expect(readFileSync(join(app, 'views/partials/layout.hbs'), 'utf8')).not.toContain('ds-tab-id');
+      expect(readFileSync(join(app, 'dev-certs/localhost-cert.pem'), 'utf8')).toContain('-----BEGIN CERTIFICATE-----');
+      expect(readFileSync(join(app, '.gitignore'), 'utf8')).toBe('dev-certs/\n');
+      expect(out).toContain('Express cannot serve HTTP/2');
+    }, 70_000);
   });
 });

@@ -6,6 +6,7 @@ jest.mock('magic-string', () => ({ MagicString: class { constructor() { throw ne
 
 import { HostTree } from '@angular-devkit/schematics';
 import { SchematicTestRunner, type UnitTestTree } from '@angular-devkit/schematics/testing';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import {
   addNamedImport, addToDecoratorArray, insertAfterAppCreation, scanSource,
@@ -78,8 +79,8 @@ void bootstrap();
     expect(logs.join('\n')).toContain('handlebars was added to package.json');
   });
 
-  it('--no-example: module and layout only', async () => {
-    const tree = await run({ example: false, skipInstall: true });
+  it('--skip-example: module and layout only', async () => {
+    const tree = await run({ skipExample: true, skipInstall: true });
     expect(tree.exists('src/counter/counter.controller.ts')).toBe(false);
     expect(tree.exists('views/counter.hbs')).toBe(false);
     expect(tree.exists('views/partials/counter-history.hbs')).toBe(false);
@@ -89,8 +90,8 @@ void bootstrap();
     expect(module).not.toContain('CounterController');
   });
 
-  it('--no-stream-dedup: no tab id in the layout', async () => {
-    const tree = await run({ streamDedup: false, skipInstall: true });
+  it('--skip-stream-dedup: no tab id in the layout', async () => {
+    const tree = await run({ skipStreamDedup: true, skipInstall: true });
     const layout = tree.readText('views/partials/layout.hbs');
     expect(layout).not.toContain('ds-tab-id');
     expect(layout).toContain('<body>');
@@ -135,7 +136,55 @@ void bootstrap();
 `;
     const tree = await run({ skipInstall: true }, appTree('cjs', { 'src/main.ts': main }));
     expect(tree.readText('src/main.ts')).toBe(main);
-    expect(logs.join('\n')).toContain('@fastify/view');
+    expect(logs.join('\n')).toContain("app.setViewEngine({ engine: { handlebars: app.get(DatastarTemplates).handlebars }, root: 'views' })");
+  });
+
+  it('refuses the --no- forms the Nest CLI passes as true, naming the flag to use', async () => {
+    // `nest add nestjs-datastar --no-example` reaches the schematic as { example: true }.
+    await expect(run({ example: true, skipInstall: true })).rejects.toThrow('use --skip-example');
+    await expect(run({ streamDedup: true, skipInstall: true })).rejects.toThrow('use --skip-stream-dedup');
+  });
+
+  it('--https on Express: a localhost certificate, git-ignored, and the HTTP/2 step listed (Express has none)', async () => {
+    const tree = await run({ https: true, skipInstall: true }, appTree('cjs', { '.gitignore': '/dist\nnode_modules' }));
+    const cert = new X509Certificate(tree.readText('dev-certs/localhost-cert.pem'));
+    const key = createPrivateKey(tree.readText('dev-certs/localhost-key.pem'));
+    expect(cert.checkHost('localhost')).toBe('localhost');
+    expect(cert.checkIP('127.0.0.1')).toBe('127.0.0.1');
+    expect(cert.verify(cert.publicKey)).toBe(true);
+    expect(cert.checkPrivateKey(key)).toBe(true);
+    expect(new Date(cert.validTo).getTime()).toBeGreaterThan(Date.now() + 300 * 24 * 3600 * 1000);
+    expect(tree.readText('.gitignore')).toBe('/dist\nnode_modules\ndev-certs/\n');
+    expect(tree.readText('src/main.ts')).not.toContain('devHttp2');
+    expect(logs.join('\n')).toContain('Express cannot serve HTTP/2');
+    // Run again: the certificate and the ignore line are kept, not doubled.
+    const again = await run({ https: true, skipInstall: true }, tree);
+    expect(again.readText('dev-certs/localhost-cert.pem')).toBe(tree.readText('dev-certs/localhost-cert.pem'));
+    expect(again.readText('.gitignore')).toBe('/dist\nnode_modules\ndev-certs/\n');
+  });
+
+  it('--https on Fastify: HTTP/2 over TLS in development, off in production and without the certificate', async () => {
+    const main = `import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AppModule } from './app.module';
+
+async function bootstrap() {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter());
+  await app.listen(3000);
+}
+void bootstrap();
+`;
+    const tree = await run({ https: true, skipInstall: true }, appTree('cjs', { 'src/main.ts': main }));
+    const edited = tree.readText('src/main.ts');
+    expect(edited).toContain("import { existsSync, readFileSync } from 'node:fs';");
+    expect(edited).toContain('NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter(devHttp2()));');
+    expect(edited).toContain("if (process.env.NODE_ENV === 'production' || !existsSync('dev-certs/localhost-key.pem')) return undefined;");
+    expect(edited).toContain("https: { allowHTTP1: true, key: readFileSync('dev-certs/localhost-key.pem'), cert: readFileSync('dev-certs/localhost-cert.pem') },");
+    expect(tree.exists('dev-certs/localhost-key.pem')).toBe(true);
+    expect(tree.readText('.gitignore')).toBe('dev-certs/\n');
+    expect(logs.join('\n')).not.toContain('Express cannot serve HTTP/2');
+    const again = await run({ https: true, skipInstall: true }, tree);
+    expect(again.readText('src/main.ts')).toBe(edited);
   });
 
   it('edits other module shapes: no imports yet, multi-line arrays, comments and strings with brackets', async () => {
@@ -198,7 +247,7 @@ import { shared } from './shared';
 })
 export class AppModule {}
 `;
-    const tree = await run({ example: false, skipInstall: true }, appTree('cjs', { 'src/app.module.ts': module }));
+    const tree = await run({ skipExample: true, skipInstall: true }, appTree('cjs', { 'src/app.module.ts': module }));
     expect(tree.readText('src/app.module.ts')).toBe(module);
     expect(logs.join('\n')).toContain("Add DatastarModule.forRoot({ views: 'views' }) to the imports of src/app.module.ts");
   });

@@ -181,6 +181,8 @@ describe('stream handlers', () => {
         expect(stream.events.map(describeEvent)).toEqual([
           'signals {"before":1}',
           expect.stringMatching(/^elements <script data-effect="el.remove\(\)">console\.error\(.*kaboom/),
+          // The page's notice: JSON data, shown as text.
+          'signals {"errors":{"page":"live/fails failed: kaboom <mid-stream>"}}',
         ]);
         const script = dataOf(stream.events[1], 'elements')!;
         expect(script).toContain('[datastar] live/fails failed: kaboom');
@@ -202,6 +204,7 @@ describe('stream handlers', () => {
       expect(stream.events.map(describeEvent)).toEqual([
         'signals {"before":1}',
         expect.stringMatching(/^elements <script data-effect="el.remove\(\)">console\.error\(.*could not complete this request \(error [0-9a-f]{8}:/),
+        expect.stringMatching(/^signals \{"errors":\{"page":"The server could not complete this request \(error [0-9a-f]{8}:/),
       ]);
       expect(stream.text).not.toContain('kaboom');
       const id = /\(error ([0-9a-f]{8}):/.exec(stream.text)![1];

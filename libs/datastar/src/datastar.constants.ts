@@ -18,8 +18,20 @@ export const DEFAULT_DISPATCH_PATH = 'ds';
 export const DEFAULT_CSRF_HEADER = 'x-csrf-token';
 export const DEFAULT_CSRF_SIGNAL = 'csrf';
 export const DEFAULT_ERRORS_SIGNAL = 'errors';
+/**
+ * The key, in the errors signal, of a message for the whole page: a failed or refused event's
+ * (`{ page: 'Todo 7 not found' }`, `$errors.page`). Not `_`: the client never sends `_` paths back, so
+ * the next request could not clear it.
+ */
+export const PAGE_ERROR_KEY = 'page';
 export const DEFAULT_HEARTBEAT_MS = 15_000;
 export const DEFAULT_BROWSER_COOKIE = 'ds_bid';
+/** The window of the random `retry:` hint streams get at shutdown, in ms (`shutdownRetry`). */
+export const DEFAULT_SHUTDOWN_RETRY = Object.freeze({ min: 500, max: 3000 });
+/** Pub/sub replay: what each topic keeps for streams that come back with `Last-Event-ID` (`pubsub.backlog`). */
+export const DEFAULT_BACKLOG = Object.freeze({ maxEvents: 100, maxBytes: 64 * 1024, maxTopics: 1000, maxAgeMs: 60 * 60 * 1000 });
+/** Longest `Last-Event-ID` read; a longer one is not ours (resync). */
+export const MAX_LAST_EVENT_ID_LENGTH = 128;
 /** Shortest accepted HMAC secret (live tokens, Redis messages). */
 export const MIN_SECRET_LENGTH = 32;
 
@@ -31,3 +43,5 @@ export const DEFAULT_MAX_PENDING_SESSIONS = 10_000;
 export const DEFAULT_MAX_PENDING_PER_CLIENT = 50;
 export const DEFAULT_MAX_SIGNAL_BYTES = 64 * 1024;
 export const DEFAULT_FLASH_MS = 4_000;
+/** The embedded live session store's folder, under the working directory. */
+export const DEFAULT_LIVE_STORE_DIR = '.datastar/sessions';

@@ -1,4 +1,5 @@
-import { logFailure, reportFailure } from './datastar.errors';
+import { BadRequestException, HttpException, InternalServerErrorException, NotFoundException } from '@nestjs/common';
+import { logFailure, rejectionOf, reportFailure } from './datastar.errors';
 
 function recorder() {
   const lines: Array<[message: string, stack?: string]> = [];
@@ -31,5 +32,20 @@ describe('failure reporting', () => {
     expect(hidden.data).toContain(id);
     const shown = reportFailure(logger, secret, (message) => `failed: ${message}`, true);
     expect(shown.data).toContain('failed: postgres://app:pw@db/prod');
+  });
+});
+
+describe('rejectionOf: a 4xx HttpException is an answer, not a failure', () => {
+  it('its status and the message written for the client', () => {
+    expect(rejectionOf(new NotFoundException('Todo 7 not found'))).toEqual({ status: 404, message: 'Todo 7 not found' });
+    expect(rejectionOf(new BadRequestException(['a is empty', 'b is long']))).toEqual({ status: 400, message: 'a is empty; b is long' });
+    expect(rejectionOf(new HttpException('slow down', 429))).toEqual({ status: 429, message: 'slow down' });
+  });
+
+  it('undefined for a 5xx, or anything that is no HttpException', () => {
+    expect(rejectionOf(new InternalServerErrorException('db down'))).toBeUndefined();
+    expect(rejectionOf(new HttpException('gateway', 502))).toBeUndefined();
+    expect(rejectionOf(new Error('Not Found'))).toBeUndefined();
+    expect(rejectionOf({ status: 404, message: 'duck-typed' })).toBeUndefined();
   });
 });

@@ -1,4 +1,4 @@
-import type { LoggerService } from '@nestjs/common';
+import { HttpException, type LoggerService } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { ERROR_HIDDEN, ERROR_LOGGED } from './datastar.messages';
 import { consoleLog, type DatastarEvent } from './protocol';
@@ -6,14 +6,6 @@ import { consoleLog, type DatastarEvent } from './protocol';
 /** A short random id for one failure: in the server log line and in what the browser is told. */
 function errorId(): string {
   return randomBytes(4).toString('hex');
-}
-
-/**
- * What the browser console gets for a failure: its details only with `exposeErrors: true`
- * (an error message can carry a connection string or a query), else a generic text with `id`.
- */
-function errorForBrowser(details: string, id: string, exposeErrors: boolean): DatastarEvent {
-  return consoleLog('error', `[datastar] ${exposeErrors ? details : ERROR_HIDDEN(id)}`);
 }
 
 /** A failure as logged: `details` (what failed, with the error's message) under `id`. */
@@ -35,13 +27,44 @@ export function logFailure(
   return { details, id };
 }
 
-/** `logFailure`, then what the browser console gets for it (see `errorForBrowser`). */
+/**
+ * What the browser may be told about a logged failure: its details only with `exposeErrors: true`
+ * (an error message can carry a connection string or a query), else a generic text with its id.
+ */
+export function failureText({ details, id }: LoggedFailure, exposeErrors: boolean): string {
+  return exposeErrors ? details : ERROR_HIDDEN(id);
+}
+
+/** The browser console's line for a failure (`failureText`). */
+export function failureEvent(text: string): DatastarEvent {
+  return consoleLog('error', `[datastar] ${text}`);
+}
+
+/** `logFailure`, then what the browser console gets for it. */
 export function reportFailure(
   logger: Pick<LoggerService, 'error'>,
   error: unknown,
   describe: (message: string) => string,
   exposeErrors: boolean,
 ): DatastarEvent {
-  const { details, id } = logFailure(logger, error, describe);
-  return errorForBrowser(details, id, exposeErrors);
+  return failureEvent(failureText(logFailure(logger, error, describe), exposeErrors));
+}
+
+/** A 4xx `HttpException` as the user may read it. */
+export interface Rejection {
+  status: number;
+  message: string;
+}
+
+/**
+ * A 4xx `HttpException` (`NotFoundException`, `ForbiddenException`, ...) is an answer, not a failure:
+ * its message is written for the client (Nest sends it in the body too). Undefined for anything else.
+ */
+export function rejectionOf(error: unknown): Rejection | undefined {
+  if (!(error instanceof HttpException)) return undefined;
+  const status = error.getStatus();
+  if (status < 400 || status >= 500) return undefined;
+  const response = error.getResponse();
+  const message = typeof response === 'object' && response !== null ? (response as { message?: unknown }).message : response;
+  return { status, message: Array.isArray(message) ? message.join('; ') : typeof message === 'string' ? message : error.message };
 }

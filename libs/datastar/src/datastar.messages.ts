@@ -27,6 +27,12 @@ export const NO_VIEWS = (name: string) =>
 export const TEMPLATE_NOT_FOUND = (name: string, dir: string) =>
   `Template "${name}" was not found in ${dir} (looked for ${name}.hbs and partials/${name}.hbs).`;
 
+export const VIEWS_MISSING = (dir: string, cwd: string) =>
+  `The Datastar views folder ${dir} does not exist: @Render() pages and template fragments will fail at their ` +
+  `first request ("Failed to lookup view"). A relative views option is resolved against the working directory ` +
+  `(${cwd}): create the folder, start the app where it is, or give an absolute path, e.g. ` +
+  "views: join(import.meta.dirname, '..', 'views') (ESM) or join(__dirname, '..', 'views') (CommonJS).";
+
 export const VIEWS_NEED_EXPRESS =
   'useDatastarViews() needs the Express adapter. On Fastify, register @fastify/view with ' +
   '{ engine: { handlebars: app.get(DatastarTemplates).handlebars } }, or render with DatastarTemplates.render().';
@@ -37,6 +43,10 @@ export const VIEWS_NEED_DIRECTORY =
 export const NO_CONTROLLER_FOR_ACTION = (helper: string) =>
   `{{${helper}}} needs to know the controller: render the template from a @StarController(), ` +
   `or name it, e.g. {{${helper} 'counter/increment'}}.`;
+
+export const INVALID_SCRIPT_OPTION = (key: string, value: unknown) =>
+  `{{ds-script}} has no option ${key}=${JSON.stringify(value)}: use notice=false (no failure notice) or ` +
+  'reloadOn401=false (a 401 shows the notice instead of reloading the page).';
 
 export const INVALID_PATH = (path: string) =>
   `Invalid Datastar path "${path}": use URL path characters only, e.g. 'ds' or 'api/ds'.`;
@@ -77,6 +87,8 @@ export const ERROR_LOGGED = (details: string, id: string) => `${details} [error 
 
 export const EVENT_FAILED = (event: string, message: string) => `${event} failed: ${message}`;
 
+export const EVENT_REJECTED = (event: string, status: number, message: string) => `${event} answered ${status}: ${message}`;
+
 export const REDIS_SECRET_REQUIRED =
   'Redis pub/sub needs a secret to sign its messages: DatastarModule.forRoot({ pubsub: { redis: { url, ' +
   'secret: process.env.DATASTAR_REDIS_SECRET } } }), at least 32 random characters (openssl rand -hex 32), ' +
@@ -95,8 +107,12 @@ export const LIVE_SECRET_TOO_SHORT = (length: number) =>
   `The live token secret has ${length} characters: use at least 32 random characters ` +
   "(node -e \"console.log(require('crypto').randomBytes(32).toString('base64url'))\").";
 
+export const INVALID_LIVE_STORE = (store: unknown) =>
+  `live.store must be 'memory' or an object with get(id), set(id, value, ttlMs) and delete(id), got ${typeof store}: ` +
+  'leave it out for the default (Redis when pubsub.redis is set, else memory plus a journal in live.storeDir).';
+
 export const INVALID_OPTION = (name: string, value: unknown, expected: string) =>
-  `DatastarModule option ${name} must be ${expected}, got ${JSON.stringify(value)}: fix it or leave it out for the default.`;
+  `DatastarModule option ${name} must be ${expected}, got ${typeof value === 'number' ? value : JSON.stringify(value)}: fix it or leave it out for the default.`;
 
 export const INVALID_BROWSER_COOKIE = (name: string) =>
   `Invalid streams.browserCookie ${JSON.stringify(name)}: use a cookie name of letters, digits, ` +

@@ -37,7 +37,7 @@ import { SignalTracker } from './tracker/signal-tracker.service';
     StreamRegistryService, DatastarRoutes, ...LIVE_PROVIDERS,
     {
       provide: DatastarPubSub,
-      useFactory: ({ redis }: DatastarSettings) => (redis ? new RedisPubSub(redis) : new MemoryPubSub()),
+      useFactory: ({ redis, backlog }: DatastarSettings) => (redis ? new RedisPubSub(redis, backlog) : new MemoryPubSub(backlog)),
       inject: [DATASTAR_SETTINGS],
     },
     {

@@ -46,7 +46,9 @@ export type {
 export { LiveContext } from './live/live-context';
 export { LiveSessionsService, type LiveSessionInfo } from './live/live-sessions.service';
 export { LiveTokens, type LiveTokenPayload, type LiveTokenResult, type LiveTokenFailure } from './live/live-token';
-export type { DatastarLiveOptions } from './interfaces/datastar-live-options.interface';
+export type {
+  DatastarLiveOptions, LiveSessionRecord, LiveSessionSerializer, LiveSessionStore, LiveSessionTaskRecord,
+} from './interfaces/datastar-live-options.interface';
 export { navigate, liveEventAction, type LiveActionOptions } from './live/live-actions';
 export { safeLocalPath } from './live/live-path';
 export { signalsDiff } from './live/live-signals';

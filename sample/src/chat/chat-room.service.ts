@@ -1,9 +1,9 @@
 import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { BehaviorSubject, merge, Subject, type Observable, type Subscription } from 'rxjs';
+import { BehaviorSubject, filter, map, merge, type Observable, type Subscription } from 'rxjs';
 import {
-  DatastarPubSub, DatastarTemplates, patchElements, patchSignals, StreamRegistryService,
-  type DatastarEvent,
+  DatastarPubSub, patchElements, patchSignals, SignalTracker, StreamRegistryService,
+  type DatastarEvent, type MessageEventLike,
 } from 'nestjs-datastar';
 
 export const ROOM = 'chat';
@@ -31,13 +31,18 @@ export interface ChatMessage {
  * The shared room: messages go to every process through pub/sub (Redis when configured) as text;
  * each process renders a message once, escaped, and sends that one patch to all its streams.
  * `online` sums the open streams of every process (each announces its own count).
+ *
+ * A tab's stream subscribes to the room itself, so its messages carry the room's ids: a tab that
+ * comes back (a deploy, a network cut, a hidden tab shown again) gets the messages it missed; when
+ * the room's backlog no longer reaches back that far, the whole list is sent again instead.
  */
 @Injectable()
 export class ChatRoom implements OnModuleInit, OnApplicationShutdown {
   private readonly history: ChatMessage[] = [];
   private readonly processId = randomUUID();
   private readonly counts = new Map<string, { count: number; at: number }>();
-  private readonly messages = new Subject<DatastarEvent>();
+  /** Each publication rendered once per process, whichever streams it goes to. */
+  private readonly rendered = new WeakMap<object, DatastarEvent | null>();
   /** The current `online` patch: one event object shared by every stream (encoded once). */
   private readonly online = new BehaviorSubject<DatastarEvent>(patchSignals({ online: 0 }));
   private onlineCount = 0;
@@ -50,7 +55,7 @@ export class ChatRoom implements OnModuleInit, OnApplicationShutdown {
   constructor(
     private readonly pubsub: DatastarPubSub,
     private readonly streams: StreamRegistryService,
-    private readonly templates: DatastarTemplates,
+    private readonly ds: SignalTracker,
   ) {}
 
   onModuleInit(): void {
@@ -78,9 +83,15 @@ export class ChatRoom implements OnModuleInit, OnApplicationShutdown {
     await this.pubsub.publish(ROOM, { data: JSON.stringify(message) });
   }
 
-  /** What a tab's stream gets: room messages and `online` patches (starting with the current one). */
+  /**
+   * What a tab's stream gets: room messages (missed ones first, when it comes back) and `online`
+   * patches (starting with the current one).
+   */
   events(): Observable<DatastarEvent> {
-    return merge(this.messages, this.online);
+    const messages = this.pubsub
+      .subscribe(ROOM, { onResync: () => this.renderAll() })
+      .pipe(map((event) => this.render(event)), filter((event): event is DatastarEvent => event !== null));
+    return merge(messages, this.online);
   }
 
   /** Call when a local stream opened or closed: announced once per `PRESENCE_MS` at most. */
@@ -125,9 +136,27 @@ export class ChatRoom implements OnModuleInit, OnApplicationShutdown {
     if (!message) return;
     this.history.push(message);
     if (this.history.length > HISTORY) this.history.shift();
-    // Rendered here, once per process, with the template's escaping: text can never become markup.
-    const html = this.templates.render('chat-message', { ...message }).trim();
-    this.messages.next(patchElements(html, { selector: '#messages', mode: 'append' }));
+  }
+
+  /**
+   * A room message as its append patch, keeping the room's id (what the tab sends back to
+   * resume). Rendered with the template's escaping: text can never become markup.
+   */
+  private render(event: MessageEventLike): DatastarEvent | null {
+    let patch = this.rendered.get(event);
+    if (patch !== undefined) return patch;
+    const message = parseMessage(event.data);
+    patch = message
+      ? this.ds.renderFragment('chat-message', { to: 'messages', mode: 'append', locals: message, eventId: event.id })
+      : null;
+    this.rendered.set(event, patch);
+    return patch;
+  }
+
+  /** The whole list again, for a tab whose missed messages are no longer all kept. */
+  private renderAll(): DatastarEvent {
+    const html = this.history.map((message) => this.ds.renderToString('chat-message', message).trim()).join('');
+    return patchElements(html, { selector: '#messages', mode: 'inner' });
   }
 }
 

@@ -1,13 +1,19 @@
 import type { Rule, SchematicContext, Tree } from '@angular-devkit/schematics';
+import { devCertificate } from '../utils/dev-certificate';
 import {
   addDependency, createIfMissing, joinPath, normalizeDir, readText, relativeImport, relativeImportSuffix, viewsDirFor,
 } from '../utils/project';
-import { addNamedImport, addToDecoratorArray, insertAfterAppCreation, mentions } from '../utils/source-text';
 import { scheduleInstall } from '../utils/tasks';
-import { counterControllerTs, counterHistoryHbs, counterPageHbs, layoutHbs } from '../utils/templates';
+import { addNamedImport, addToDecoratorArray, insertAfterAppCreation, mentions, replaceInCode } from '../utils/source-text';
+import {
+  DEV_CERTS, counterControllerTs, counterHistoryHbs, counterPageHbs, devHttp2Ts, layoutHbs,
+} from '../utils/templates';
 import type { NestAddOptions } from './schema';
 
 export const HANDLEBARS_RANGE = '^4.7.8';
+
+/** The `--no-` forms the Nest CLI turns into `true` (its runner reads `--no-example` as `--example`). */
+const RENAMED: Record<string, string> = { example: '--skip-example', streamDedup: '--skip-stream-dedup' };
 
 /**
  * `nest add nestjs-datastar`: DatastarModule in the root module, the Handlebars view engine in
@@ -16,16 +22,19 @@ export const HANDLEBARS_RANGE = '^4.7.8';
  */
 export function nestAdd(options: NestAddOptions = {}): Rule {
   return (tree: Tree, context: SchematicContext) => {
+    for (const [old, flag] of Object.entries(RENAMED)) {
+      if (old in options) throw new Error(`nest add nestjs-datastar has no --${old} / --no-${old} option (the Nest CLI passes --no-${old} as --${old}): use ${flag}.`);
+    }
     const sourceRoot = normalizeDir(options.sourceRoot, 'src');
     const modulePath = normalizeDir(options.module, joinPath(sourceRoot, 'app.module.ts'));
     const mainPath = joinPath(sourceRoot, 'main.ts');
     const views = viewsDirFor(sourceRoot);
     const manual: string[] = [];
 
-    createIfMissing(tree, context, joinPath(views, 'partials', 'layout.hbs'), layoutHbs({ streamDedup: options.streamDedup !== false }));
+    createIfMissing(tree, context, joinPath(views, 'partials', 'layout.hbs'), layoutHbs({ streamDedup: !options.skipStreamDedup }));
 
     let controllerPath: string | undefined;
-    if (options.example !== false) {
+    if (!options.skipExample) {
       controllerPath = joinPath(sourceRoot, normalizeDir(options.path, 'counter'), 'counter.controller.ts');
       if (createIfMissing(tree, context, controllerPath, counterControllerTs())) {
         createIfMissing(tree, context, joinPath(views, 'counter.hbs'), counterPageHbs());
@@ -56,14 +65,16 @@ export function nestAdd(options: NestAddOptions = {}): Rule {
       if (text !== moduleText) tree.overwrite(modulePath, text);
     }
 
+    if (options.https) addDevCertificate(tree, context, mainPath, manual);
+
     const mainText = readText(tree, mainPath);
     if (mainText === undefined) {
       manual.push(`${mainPath} not found: call useDatastarViews(app) after NestFactory.create() (import it from 'nestjs-datastar').`);
     } else if (!mentions(mainText, 'useDatastarViews')) {
       if (mentions(mainText, 'FastifyAdapter')) {
         manual.push(
-          'This app runs on Fastify: register @fastify/view with ' +
-          '{ engine: { handlebars: app.get(DatastarTemplates).handlebars }, root: \'' + views + '\' } for @Render pages.',
+          'This app runs on Fastify: for @Render pages, npm install @fastify/view and call ' +
+          `app.setViewEngine({ engine: { handlebars: app.get(DatastarTemplates).handlebars }, root: '${views}' }) before listen().`,
         );
       } else {
         const edited = insertAfterAppCreation(mainText, 'useDatastarViews({app})');
@@ -88,4 +99,41 @@ export function nestAdd(options: NestAddOptions = {}): Rule {
     }
     return tree;
   };
+}
+
+/**
+ * `--https`: a self-signed certificate for localhost in dev-certs/ (git-ignored), and on Fastify
+ * an HTTP/2 server with it in development. Express cannot serve HTTP/2: the step is listed.
+ */
+function addDevCertificate(tree: Tree, context: SchematicContext, mainPath: string, manual: string[]): void {
+  if (!tree.exists(DEV_CERTS.key) && !tree.exists(DEV_CERTS.cert)) {
+    const { key, cert } = devCertificate();
+    tree.create(DEV_CERTS.key, key);
+    tree.create(DEV_CERTS.cert, cert);
+  } else {
+    context.logger.warn(`${DEV_CERTS.dir}/ exists: left as it is.`);
+  }
+  const ignore = readText(tree, '.gitignore');
+  if (ignore === undefined) tree.create('.gitignore', `${DEV_CERTS.dir}/\n`);
+  else if (!ignore.split(/\r?\n/).some((line) => line.replace(/^\/|\/$/g, '') === DEV_CERTS.dir)) {
+    tree.overwrite('.gitignore', `${ignore}${ignore.endsWith('\n') || !ignore ? '' : '\n'}${DEV_CERTS.dir}/\n`);
+  }
+
+  const mainText = readText(tree, mainPath);
+  if (mainText === undefined || mentions(mainText, 'devHttp2')) return;
+  if (!mentions(mainText, 'FastifyAdapter')) {
+    manual.push(
+      `Express cannot serve HTTP/2 (browsers then hold at most 6 streams per origin): for HTTP/2 in development run on ` +
+      `Fastify (new FastifyAdapter({ http2: true, https: { allowHTTP1: true, key, cert } }) with ${DEV_CERTS.key} and ` +
+      `${DEV_CERTS.cert}), or put an HTTP/2 proxy in front; see the README, "HTTPS and HTTP/2 in development".`,
+    );
+    return;
+  }
+  const edited = replaceInCode(mainText, /\bnew\s+FastifyAdapter\s*\(\s*\)/, 'new FastifyAdapter(devHttp2())');
+  if (!edited) {
+    manual.push(`Give the FastifyAdapter in ${mainPath} { http2: true, https: { allowHTTP1: true, key, cert } } with ${DEV_CERTS.key} and ${DEV_CERTS.cert}.`);
+    return;
+  }
+  const withImports = addNamedImport(addNamedImport(edited, 'existsSync', 'node:fs'), 'readFileSync', 'node:fs');
+  tree.overwrite(mainPath, `${withImports.replace(/\n*$/, '\n')}${devHttp2Ts()}`);
 }

@@ -270,3 +270,9 @@ export function insertAfterAppCreation(text: string, statement: string): string 
   const indent = indentAt(text, m.index);
   return `${text.slice(0, end)}\n${indent}${statement.replaceAll('{app}', m[1])}${semi ? ';' : ''}${text.slice(end)}`;
 }
+
+/** Replaces the first match of `pattern` in code (never in a string or comment), or undefined when there is none. */
+export function replaceInCode(text: string, pattern: RegExp, replacement: string): string | undefined {
+  const m = pattern.exec(scanSource(text).code);
+  return m ? text.slice(0, m.index) + replacement + text.slice(m.index + m[0].length) : undefined;
+}

@@ -133,3 +133,24 @@ export function starPageHbs({ title }: ControllerNames): string {
 {{/layout}}
 `;
 }
+
+/** Where `--https` puts the development key and certificate (relative to the project root). */
+export const DEV_CERTS = { dir: 'dev-certs', key: 'dev-certs/localhost-key.pem', cert: 'dev-certs/localhost-cert.pem' };
+
+/** The options `--https` gives a `new FastifyAdapter()` in main.ts: HTTP/2 over TLS while dev-certs/ exists, outside production. */
+export function devHttp2Ts(): string {
+  return `
+/**
+ * HTTPS with HTTP/2 in development (nest add nestjs-datastar --https): browsers open at most 6
+ * HTTP/1.1 connections per origin, one per open stream, so a 7th tab would wait; over HTTP/2 every
+ * tab shares one connection. Off in production and when ${DEV_CERTS.dir}/ is missing.
+ */
+function devHttp2(): ConstructorParameters<typeof FastifyAdapter>[0] {
+  if (process.env.NODE_ENV === 'production' || !existsSync('${DEV_CERTS.key}')) return undefined;
+  return {
+    http2: true,
+    https: { allowHTTP1: true, key: readFileSync('${DEV_CERTS.key}'), cert: readFileSync('${DEV_CERTS.cert}') },
+  };
+}
+`;
+}

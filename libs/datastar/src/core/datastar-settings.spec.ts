@@ -1,4 +1,4 @@
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import type { DatastarModuleOptions } from '../interfaces/datastar-module-options.interface';
 import { DATASTAR_CLIENT_INTEGRITY, DATASTAR_CLIENT_URL } from '../protocol';
 import { normalizePath, resolveDatastarSettings } from './datastar-settings';
@@ -72,6 +72,18 @@ describe('resolveDatastarSettings', () => {
       });
       expect(clientKey({ ip: '10.0.0.1', socket: { remoteAddress: '10.0.0.2' } })).toBe('10.0.0.1');
       expect(clientKey({ socket: { remoteAddress: '10.0.0.2' } })).toBe('10.0.0.2');
+    });
+
+    it('live sessions: kept in .datastar/sessions under the working directory for the token lifetime, as JSON, not fsynced', () => {
+      const { storeDir, store, storeFsync, sessionTtlMs, serializer } = settings.live;
+      expect({ storeDir, store, storeFsync, sessionTtlMs }).toEqual({
+        storeDir: join(process.cwd(), '.datastar', 'sessions'), store: undefined, storeFsync: false, sessionTtlMs: 60 * 60 * 1000,
+      });
+      const record = { v: 1, id: 'a', route: '/r', path: '/r', search: '', params: {}, assigns: {}, signals: { n: 1 }, tasks: [], connected: true } as const;
+      expect(serializer.deserialize(serializer.serialize(record))).toEqual(record);
+      expect(resolveDatastarSettings({ live: { tokenTtlMs: 5000 } }).live.sessionTtlMs).toBe(5000);
+      expect(resolveDatastarSettings({ live: { store: 'memory' } }).live.storeDir).toBeUndefined();
+      expect(() => resolveDatastarSettings({ live: { store: {} as never } })).toThrow("live.store must be 'memory' or an object with get(id)");
     });
   });
 
@@ -169,6 +181,7 @@ describe('resolveDatastarSettings', () => {
       ['live.maxPendingSessions', { live: { maxPendingSessions: 0 } }, '0'],
       ['live.maxPendingPerClient', { live: { maxPendingPerClient: '50' } }, '"50"'],
       ['live.maxSignalBytes', { live: { maxSignalBytes: -1 } }, '-1'],
+      ['live.sessionTtlMs', { live: { sessionTtlMs: 0 } }, '0'],
     ])('%s: %j', (name, options, got) => {
       expect(() => resolveWith(options)).toThrow(new TypeError(option(name, got)));
     });

@@ -3,12 +3,14 @@ import type { HelperDelegate } from 'handlebars';
 import { resolve } from 'node:path';
 import {
   DEFAULT_BROWSER_COOKIE, DEFAULT_CSRF_HEADER, DEFAULT_CSRF_SIGNAL, DEFAULT_DISPATCH_PATH, DEFAULT_ERRORS_SIGNAL,
-  DEFAULT_FLASH_MS, DEFAULT_GRACE_MS, DEFAULT_HEARTBEAT_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_PENDING_PER_CLIENT,
-  DEFAULT_MAX_PENDING_SESSIONS, DEFAULT_MAX_SIGNAL_BYTES, DEFAULT_TOKEN_TTL_MS, MIN_SECRET_LENGTH,
+  DEFAULT_FLASH_MS, DEFAULT_GRACE_MS, DEFAULT_HEARTBEAT_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_LIVE_STORE_DIR,
+  DEFAULT_MAX_PENDING_PER_CLIENT, DEFAULT_MAX_PENDING_SESSIONS, DEFAULT_MAX_SIGNAL_BYTES, DEFAULT_TOKEN_TTL_MS, MIN_SECRET_LENGTH,
+  DEFAULT_BACKLOG, DEFAULT_SHUTDOWN_RETRY,
 } from '../datastar.constants';
 import {
-  INVALID_ALLOW_CROSS_SITE, INVALID_BROWSER_COOKIE, INVALID_OPTION, INVALID_PATH, LIVE_SECRET_TOO_SHORT,
+  INVALID_ALLOW_CROSS_SITE, INVALID_BROWSER_COOKIE, INVALID_LIVE_STORE, INVALID_OPTION, INVALID_PATH, LIVE_SECRET_TOO_SHORT,
 } from '../datastar.messages';
+import type { LiveSessionSerializer, LiveSessionStore } from '../interfaces/datastar-live-options.interface';
 import type { DatastarModuleOptions } from '../interfaces/datastar-module-options.interface';
 import type { TemplateSource } from '../interfaces/template-source.interface';
 import {
@@ -16,6 +18,7 @@ import {
   type ReadSignalsOptions, type SignalsLimits, type SseCompressionOptions,
 } from '../protocol';
 import type { RedisConnectionOptions } from '../redis/redis-connection';
+import type { ResolvedBacklogOptions } from '../pubsub/topic-backlog';
 
 /** Injection token of the resolved `DatastarSettings`. */
 export const DATASTAR_SETTINGS = Symbol('DATASTAR_SETTINGS');
@@ -34,7 +37,7 @@ export interface DatastarSettings {
   /** How every Datastar request's signals are read: bytes, shape and time. */
   readonly readSignals: Readonly<Required<Omit<ReadSignalsOptions, 'limits'>> & { limits: Readonly<Required<SignalsLimits>> }>;
   /** `true`: every site may call; otherwise the origins allowed besides same-site requests. */
-  readonly allowCrossSite: true | ReadonlySet<string>;
+  readonly allowCrossSite: true | readonly string[];
   /** The CSRF transport: `enabled` when the module option was given (the bridge middleware always knows the names). */
   readonly csrf: Readonly<{ enabled: boolean; header: string; signal: string; token?: (req: any) => string | undefined }>;
   /** class-validator options for `@Signals()` DTOs (without `errorsSignal`). */
@@ -44,11 +47,18 @@ export interface DatastarSettings {
   readonly cacheTemplates: boolean;
   readonly helpers: Readonly<Record<string, HelperDelegate>>;
   /** What every SSE writer is opened with (see `openSseWriter`). */
-  readonly writer: Readonly<{ heartbeat: number | false; maxBufferedBytes?: number; compression?: boolean | SseCompressionOptions }>;
+  readonly writer: Readonly<{
+    heartbeat: number | false;
+    maxBufferedBytes?: number;
+    compression?: boolean | SseCompressionOptions;
+    shutdownRetry: Readonly<{ min: number; max: number }> | false;
+  }>;
   readonly redis?: RedisConnectionOptions;
+  /** What each pub/sub topic keeps for replay by `Last-Event-ID`; false: no backlog, no ids. */
+  readonly backlog: ResolvedBacklogOptions | false;
   readonly streams: Readonly<{ browserCookie: string | false; owner?: (req: any) => string | undefined }>;
   readonly live: Readonly<{
-    /** Undefined: a random per-process secret (refused in production, see `LiveRuntime.checkSecret`). */
+    /** Undefined: a generated secret (refused in production, see `LiveRuntime.boot`). */
     secret?: string;
     tokenTtlMs: number;
     graceMs: number;
@@ -59,8 +69,21 @@ export interface DatastarSettings {
     maxSignalBytes: number;
     mountTemplate?: TemplateSource;
     flashMs: number;
+    /** A store of the app's own; else Redis when `redis` is set, else the embedded one. */
+    store?: LiveSessionStore;
+    /** The embedded store's absolute folder; undefined: memory only (`store: 'memory'`). */
+    storeDir?: string;
+    storeFsync: boolean;
+    sessionTtlMs: number;
+    serializer: LiveSessionSerializer;
   }>;
 }
+
+/** Live session records as JSON (`live.serializer`'s default). */
+const JSON_SERIALIZER: LiveSessionSerializer = Object.freeze<LiveSessionSerializer>({
+  serialize: (record) => JSON.stringify(record),
+  deserialize: (text) => JSON.parse(text),
+});
 
 const COOKIE_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/;
 
@@ -71,7 +94,9 @@ export function resolveDatastarSettings(options: DatastarModuleOptions = {}): Da
   const live = options.live ?? {};
   const browserCookie = options.streams?.browserCookie ?? DEFAULT_BROWSER_COOKIE;
   if (browserCookie !== false && !(typeof browserCookie === 'string' && COOKIE_NAME.test(browserCookie))) throw new TypeError(INVALID_BROWSER_COOKIE(browserCookie));
+  if (live.secret !== undefined && typeof live.secret !== 'string') throw new TypeError(INVALID_OPTION('live.secret', '(not a string)', 'a string of at least 32 random characters'));
   if (live.secret !== undefined && live.secret.length < MIN_SECRET_LENGTH) throw new Error(LIVE_SECRET_TOO_SHORT(live.secret.length));
+  if (live.store !== undefined && live.store !== 'memory' && !isStore(live.store)) throw new TypeError(INVALID_LIVE_STORE(live.store));
   const heartbeat = options.heartbeat ?? DEFAULT_HEARTBEAT_MS;
   const f = Object.freeze;
   return f({
@@ -98,15 +123,18 @@ export function resolveDatastarSettings(options: DatastarModuleOptions = {}): Da
     validation: f(validation),
     errorsSignal,
     exposeErrors: options.exposeErrors === true,
-    cacheTemplates: options.cacheTemplates ?? true,
+    // Edits show without a restart while developing; production compiles each template once.
+    cacheTemplates: options.cacheTemplates ?? process.env.NODE_ENV === 'production',
     helpers: f({ ...options.helpers }),
     writer: f({
       // 0 has always meant "no heartbeat", like false.
       heartbeat: heartbeat === false || heartbeat === 0 ? false : positive('heartbeat', heartbeat),
       maxBufferedBytes: options.maxBufferedBytes === undefined ? undefined : positive('maxBufferedBytes', options.maxBufferedBytes),
       compression: options.compression,
+      shutdownRetry: shutdownRetry(options.shutdownRetry),
     }),
     redis: options.pubsub?.redis,
+    backlog: backlog(options.pubsub?.backlog),
     streams: f({ browserCookie, owner: options.streams?.owner }),
     live: f({
       secret: live.secret,
@@ -119,15 +147,51 @@ export function resolveDatastarSettings(options: DatastarModuleOptions = {}): Da
       maxSignalBytes: positive('live.maxSignalBytes', live.maxSignalBytes ?? DEFAULT_MAX_SIGNAL_BYTES),
       mountTemplate: live.mountTemplate,
       flashMs: nonNegative('live.flashMs', live.flashMs ?? DEFAULT_FLASH_MS),
+      store: typeof live.store === 'object' ? live.store : undefined,
+      storeDir: live.store === 'memory' ? undefined : resolve(folder('live.storeDir', live.storeDir ?? DEFAULT_LIVE_STORE_DIR)),
+      storeFsync: live.storeFsync === true,
+      sessionTtlMs: positive('live.sessionTtlMs', live.sessionTtlMs ?? live.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS),
+      serializer: live.serializer ?? JSON_SERIALIZER,
     }),
   });
 }
 
 /** `'/ds/'` -> `'ds'`; a path Nest's router would read differently is refused. */
 export function normalizePath(path: string): string {
+  if (typeof path !== 'string') throw new TypeError(INVALID_PATH(String(path)));
   const trimmed = path.replace(/^\/+|\/+$/g, '');
   if (!/^[A-Za-z0-9_\-/.]*$/.test(trimmed)) throw new Error(INVALID_PATH(path));
   return trimmed;
+}
+
+function isStore(store: unknown): store is LiveSessionStore {
+  const s = store as LiveSessionStore | null;
+  return typeof s === 'object' && s !== null && typeof s.get === 'function' && typeof s.set === 'function' && typeof s.delete === 'function';
+}
+
+function shutdownRetry(option: DatastarModuleOptions['shutdownRetry']): DatastarSettings['writer']['shutdownRetry'] {
+  if (option === false) return false;
+  const min = nonNegative('shutdownRetry.min', option?.min ?? DEFAULT_SHUTDOWN_RETRY.min);
+  const max = nonNegative('shutdownRetry.max', option?.max ?? Math.max(min, DEFAULT_SHUTDOWN_RETRY.max));
+  if (!Number.isInteger(min) || !Number.isInteger(max) || max < min) {
+    throw new TypeError(INVALID_OPTION('shutdownRetry', option, 'whole milliseconds with min <= max, e.g. { min: 500, max: 3000 }'));
+  }
+  return Object.freeze({ min, max });
+}
+
+function backlog(option: NonNullable<DatastarModuleOptions['pubsub']>['backlog']): DatastarSettings['backlog'] {
+  if (option === false) return false;
+  return Object.freeze({
+    maxEvents: positive('pubsub.backlog.maxEvents', option?.maxEvents ?? DEFAULT_BACKLOG.maxEvents),
+    maxBytes: positive('pubsub.backlog.maxBytes', option?.maxBytes ?? DEFAULT_BACKLOG.maxBytes),
+    maxTopics: positive('pubsub.backlog.maxTopics', option?.maxTopics ?? DEFAULT_BACKLOG.maxTopics),
+    maxAgeMs: positive('pubsub.backlog.maxAgeMs', option?.maxAgeMs ?? DEFAULT_BACKLOG.maxAgeMs),
+  });
+}
+
+function folder(name: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '') throw new TypeError(INVALID_OPTION(name, value, 'a folder path'));
+  return value;
 }
 
 function positive(name: string, value: unknown): number {
@@ -140,11 +204,11 @@ function nonNegative(name: string, value: unknown): number {
   return value;
 }
 
-function allowedSites(allow: unknown): true | ReadonlySet<string> {
+function allowedSites(allow: unknown): true | readonly string[] {
   if (allow === true) return true;
-  if (allow === false) return new Set();
+  if (allow === false) return Object.freeze([]);
   if (!Array.isArray(allow)) throw new Error(INVALID_ALLOW_CROSS_SITE(allow));
-  return new Set(allow.map((entry) => {
+  return Object.freeze(allow.map((entry) => {
     let url: URL | undefined;
     try {
       url = typeof entry === 'string' ? new URL(entry) : undefined;

@@ -27,7 +27,7 @@ export class DatastarContext {
   ) {}
 
   /** Template locals: incoming signals, then assigns and tracked signals. */
-  locals(extra?: Record<string, unknown>): Record<string, unknown> {
+  locals(extra?: object): Record<string, unknown> {
     return { ...this.requestSignals, ...this.assigns, ...extra };
   }
 

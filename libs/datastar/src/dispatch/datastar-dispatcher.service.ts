@@ -155,7 +155,7 @@ export class DatastarDispatcher {
 
   /**
    * Clear the errors the page still shows: every one once the handler's DTOs are valid (`all`),
-   * else an earlier failure's message (`_`). An empty `errors: {}` needs nothing.
+   * else an earlier failure's message (`page`). An empty `errors: {}` needs nothing.
    */
   private clearShownErrors(ctx: DatastarContext, signals: Signals, all: boolean): void {
     const errorsSignal = this.settings.errorsSignal;
@@ -196,7 +196,7 @@ export class DatastarDispatcher {
   }
 
   /**
-   * After the stream started, the page is told in the errors signal under `_`. A 4xx HttpException
+   * After the stream started, the page is told in the errors signal under `page`. A 4xx HttpException
    * is an answer (a missing record, a forbidden action): a warning, and its message. Anything else
    * is a failure: logged with its stack under an error id, and the page and the console get a
    * generic text with the id (the details only with exposeErrors). The response ends cleanly.

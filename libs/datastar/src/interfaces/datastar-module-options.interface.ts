@@ -4,6 +4,7 @@ import type { SseCompressionOptions } from '../protocol/sse-compression';
 import type { SignalsLimits } from '../protocol/read-signals';
 import type { DatastarLiveOptions } from './datastar-live-options.interface';
 import type { RedisConnectionOptions } from '../redis/redis-connection';
+import type { TopicBacklogOptions } from '../pubsub/topic-backlog';
 
 export interface DatastarCsrfOptions {
   /** Header the token travels in (default `x-csrf-token`). */
@@ -64,7 +65,10 @@ export interface DatastarModuleOptions {
    * Turn it on while developing; never where error messages could carry secrets.
    */
   exposeErrors?: boolean;
-  /** Cache compiled templates (default true; set false to pick up edits while developing). */
+  /**
+   * Compile each template and partial once (default: true when `NODE_ENV` is `production`, else
+   * false: templates and partials are re-read when their file changed, so edits show without a restart).
+   */
   cacheTemplates?: boolean;
   /** Extra Handlebars helpers for pages and fragments. */
   helpers?: Record<string, HelperDelegate>;
@@ -78,12 +82,22 @@ export interface DatastarModuleOptions {
    */
   compression?: boolean | SseCompressionOptions;
   /**
+   * At shutdown (`app.close()`, SIGTERM with shutdown hooks) every open stream gets a `retry:` hint,
+   * a random delay in ms between `min` and `max` (default 500 and 3000, so pages come back spread
+   * out, not all at once), then its connection is dropped: the Datastar client retries a dropped
+   * stream, never a cleanly ended one, and sends `Last-Event-ID` to resume. `false`: end streams
+   * cleanly (open pages then stop updating until reloaded).
+   */
+  shutdownRetry?: { min?: number; max?: number } | false;
+  /**
    * Fan-out and tab takeover across processes. Default: in memory (one process, nothing to
    * install). `{ redis: { url: 'redis://127.0.0.1:6379', secret: process.env.DATASTAR_REDIS_SECRET } }`
    * spans processes through Redis; `secret` (required, at least 32 characters, the same in every
    * process) signs every message, and messages that fail the check are dropped and counted.
+   * `backlog`: what each topic keeps so a stream that reconnects with `Last-Event-ID` gets what it
+   * missed (see `TopicBacklogOptions` for the bounds and their defaults; `false`: no replay, no ids).
    */
-  pubsub?: { redis?: RedisConnectionOptions };
+  pubsub?: { redis?: RedisConnectionOptions; backlog?: TopicBacklogOptions | false };
   /** How stream dedup (`streamScope`, `startStream()`) tells browsers and users apart. */
   streams?: DatastarStreamsOptions;
   /** Live views: token secret (required in production), lifetimes, page shell. See "Live views" in the README. */

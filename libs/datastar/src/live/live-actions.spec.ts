@@ -1,6 +1,9 @@
 import { resolveDatastarSettings } from '../core/datastar-settings';
 import Handlebars from 'handlebars';
-import { linkClickExpression, liveEventAction, navigate, navigationScript, streamAction } from './live-actions';
+import { clientFunctionBody } from '../protocol/client-compile.fixture';
+import {
+  linkClickExpression, liveEventAction, lostNoticeExpression, navigate, navigationScript, reloadOn401Expression, streamAction,
+} from './live-actions';
 import { registerLiveHelpers } from './live.helpers';
 
 describe('live actions', () => {
@@ -77,5 +80,63 @@ describe('live Handlebars helpers', () => {
 
   it('{{ds-navigate}} builds soft navigation for buttons', () => {
     expect(render(`{{{ds-navigate '/live/a' replace=true}}}`)).toContain('"payload":{"to":"/live/a","replace":true}');
+  });
+
+  describe('a session that cannot be resumed (as the 1.0.2 client compiles and runs them)', () => {
+    const globals = globalThis as Record<string, any>;
+    let storage: Map<string, string>;
+    beforeEach(() => {
+      storage = new Map();
+      globals.sessionStorage = {
+        getItem: (k: string) => storage.get(k) ?? null,
+        setItem: (k: string, v: string) => void storage.set(k, v),
+        removeItem: (k: string) => void storage.delete(k),
+      };
+    });
+    afterEach(() => {
+      delete globals.sessionStorage;
+      delete globals.window;
+      delete globals.document;
+    });
+    const run = (expression: string, el: unknown, evt?: unknown) =>
+      Function('el', '$', '__action', 'evt', clientFunctionBody(expression, false))(el, {}, () => undefined, evt);
+
+    it('a 401 on an event notes its name for after the reload, then reloads', () => {
+      let reloads = 0;
+      globals.window = { location: { reload: () => reloads++ } };
+      const button = { attributes: [{ value: 'increment' }, { value: '@post("/live/c/_event/add%3Aone",{"headers":{"x-live-token":$_lv}})' }], hasAttribute: () => false };
+      const wrapper: Record<string, unknown> = { attributes: [], contains: (child: unknown) => child === button || child === wrapper }; // inclusive, like the DOM's
+      run(reloadOn401Expression(), wrapper, { detail: { type: 'error', el: button, argsRaw: { status: '401' } } });
+      expect({ reloads, lost: storage.get('dsLiveLost') }).toEqual({ reloads: 1, lost: 'add:one' });
+      storage.delete('dsLiveReload');
+      run(reloadOn401Expression(), wrapper, { detail: { type: 'error', el: wrapper, argsRaw: { status: '401' } } });
+      expect({ reloads, lost: storage.get('dsLiveLost') }).toEqual({ reloads: 2, lost: '' }); // the stream: no action
+      run(reloadOn401Expression(), wrapper, { detail: { type: 'error', el: button, argsRaw: { status: '409' } } });
+      expect(reloads).toBe(2);
+    });
+
+    it('after the reload, the notice shows once in the flash region, with the action as text', () => {
+      jest.useFakeTimers();
+      try {
+        const appended: Array<Record<string, any>> = [];
+        globals.document = {
+          createElement: () => ({ setAttribute() {}, remove() { appended.splice(appended.indexOf(this), 1); } }),
+          getElementById: (id: string) => (id === 'ds-flash' ? { append: (d: Record<string, any>) => appended.push(d) } : null),
+        };
+        run(lostNoticeExpression(), {});
+        expect(appended).toEqual([]);
+        storage.set('dsLiveLost', '<b>$&</b>');
+        run(lostNoticeExpression(), {});
+        expect(appended.map((d) => [d.className, d.textContent])).toEqual([[
+          'ds-flash ds-flash-error',
+          'Your live session could not be resumed, so the page was reloaded. Your last action (<b>$&</b>) was not applied: please do it again.',
+        ]]);
+        expect(storage.has('dsLiveLost')).toBe(false);
+        jest.advanceTimersByTime(15_000);
+        expect(appended).toEqual([]);
+      } finally {
+        jest.useRealTimers();
+      }
+    });
   });
 });

@@ -1,9 +1,9 @@
 /** The Datastar actions and scripts live pages use: events, navigation, the session stream, history. */
 import { normalizePath } from '../core/datastar-settings';
 import { DEFAULT_DISPATCH_PATH } from '../datastar.constants';
-import { action, expr, htmlSafeJson, type ActionOptions } from '../protocol';
-import { LIVE_LINK_ATTRIBUTE, LIVE_TOKEN_HEADER, LIVE_TOKEN_SIGNAL } from './live.constants';
-import { INVALID_NAV_TARGET } from './live.messages';
+import { action, expr, htmlSafeJson, stringLiteral, type ActionOptions } from '../protocol';
+import { LIVE_FLASH_ID, LIVE_LINK_ATTRIBUTE, LIVE_LOST_KEY, LIVE_TOKEN_HEADER, LIVE_TOKEN_SIGNAL } from './live.constants';
+import { INVALID_NAV_TARGET, LIVE_ACTION_LOST_NOTICE, LIVE_SESSION_LOST_NOTICE } from './live.messages';
 import { safeLocalPath } from './live-path';
 
 /** Options of the live action builders. */
@@ -67,13 +67,28 @@ export function fullLoadScript(target: string): string {
 /**
  * Client 1.0.2 drops the body of a non-200 answer and does not retry a 4xx by default, firing a
  * `datastar-fetch` error event with the status instead: a 401 for the stream (or an event or
- * link of this view) reloads the page, at most once every 10 s so a broken setup cannot loop.
+ * link of this view) means the session could not be resumed (expired, or the store lost it), so
+ * the page reloads, at most once every 10 s so a broken setup cannot loop. The event that got the
+ * 401 (read from the element's `_event/<name>` action) is noted for `lostNoticeExpression`.
  */
 export function reloadOn401Expression(): string {
   return "if (evt.detail.type === 'error' && evt.detail.argsRaw && evt.detail.argsRaw.status === '401' " +
     `&& evt.detail.el && (el.contains(evt.detail.el) || evt.detail.el.hasAttribute('${LIVE_LINK_ATTRIBUTE}')) ` +
     "&& Date.now() - Number(sessionStorage.getItem('dsLiveReload') || 0) > 10000) " +
-    "{ sessionStorage.setItem('dsLiveReload', String(Date.now())); window.location.reload() }";
+    "{ const m = Array.from(evt.detail.el.attributes, (a) => a.value).join(' ').match(new RegExp('/_event/([A-Za-z0-9_.%-]+)')); " +
+    `sessionStorage.setItem('${LIVE_LOST_KEY}', m ? decodeURIComponent(m[1]) : ''); ` +
+    "sessionStorage.setItem('dsLiveReload', String(Date.now())); window.location.reload() }";
+}
+
+/**
+ * In a live page: after a reload for a session that was gone, says so in the flash region, and
+ * names the action that was not applied (it is not replayed: the fresh page may show other data).
+ */
+export function lostNoticeExpression(): string {
+  return `{const l = sessionStorage.getItem('${LIVE_LOST_KEY}'); if (l !== null) { sessionStorage.removeItem('${LIVE_LOST_KEY}'); ` +
+    "const d = document.createElement('div'); d.className = 'ds-flash ds-flash-error'; d.setAttribute('role', 'alert'); " +
+    `d.textContent = ${stringLiteral(LIVE_SESSION_LOST_NOTICE)} + (l ? ' ' + ${stringLiteral(LIVE_ACTION_LOST_NOTICE('{action}'))}.replace('{action}', () => l) : ''); ` +
+    `document.getElementById('${LIVE_FLASH_ID}').append(d); setTimeout(() => d.remove(), 15000) }}`;
 }
 
 /** Back/forward between soft-navigated views: mount the view of the URL the browser now shows. */

@@ -5,6 +5,7 @@ import {
   type ConsoleLevel, type DatastarEvent, type EventOptions, type ExecuteScriptOptions, type MessageEventLike,
   type RedirectOptions,
 } from '../protocol';
+import type { LiveSessionTaskRecord } from '../interfaces/datastar-live-options.interface';
 import type { TemplateSource } from '../interfaces/template-source.interface';
 import { fragmentPatch, htmlPatch, type PatchElementOptions, type PatchHtmlOptions } from '../tracker/patch-element';
 import { LIVE_FLASH_ID, LIVE_LOCALS } from './live.constants';
@@ -66,6 +67,8 @@ export class LiveContext<A extends object = Record<string, any>> {
   private readonly cleanups = new Set<() => void>();
   /** Timers and subscriptions asked for before the session's stream attached. */
   private readonly waiting = new Set<() => void>();
+  /** Running timers and subscriptions, by their cleanup: kept with the state, started again on resume. */
+  private readonly tasks = new Map<() => void, LiveSessionTaskRecord>();
   private readonly abort = new AbortController();
 
   constructor(
@@ -227,13 +230,14 @@ export class LiveContext<A extends object = Record<string, any>> {
   subscribe(topic: string, options: { forward?: boolean } = {}): () => void {
     this.requireSession('subscribe');
     if (this.abort.signal.aborted) return noop;
+    const forward = options.forward === true;
     return this.whenActive(() => {
       const subscription = this.host.subscribe(topic).subscribe((event) => {
-        if (options.forward) this.host.deliverEvents([event]);
+        if (forward) this.host.deliverEvents([event]);
         else this.host.deliverInfo({ topic, event });
       });
       return () => subscription.unsubscribe();
-    });
+    }, { kind: 'subscribe', topic, forward });
   }
 
   /** Queues `message` for this view's handleInfo (after what is already queued). */
@@ -247,14 +251,15 @@ export class LiveContext<A extends object = Record<string, any>> {
   sendAfter(ms: number, message: unknown): () => void {
     this.requireSession('sendAfter');
     if (this.abort.signal.aborted) return noop;
+    const at = Date.now() + ms;
     return this.whenActive((finished) => {
       const timer = setTimeout(() => {
         finished();
         this.host.deliverInfo(message);
-      }, ms);
+      }, Math.max(0, at - Date.now()));
       timer.unref?.();
       return () => clearTimeout(timer);
-    });
+    }, { kind: 'after', at, message });
   }
 
   /**
@@ -274,7 +279,7 @@ export class LiveContext<A extends object = Record<string, any>> {
       }, ms);
       timer.unref?.();
       return () => clearInterval(timer);
-    });
+    }, { kind: 'every', ms, message });
   }
 
   /** Ends the session once this callback returned (terminate('terminated') runs). */
@@ -286,6 +291,25 @@ export class LiveContext<A extends object = Record<string, any>> {
   /** @internal Template locals: assigns (signals included) and what `{{ds-event}}` needs. */
   locals(): Record<string, unknown> {
     return { ...this.assignsMap, [LIVE_LOCALS]: { path: this.path, route: this.route, sessionId: this.id } };
+  }
+
+  /** @internal What a session store keeps of this view: assigns, signals, timers and subscriptions (live: serialize at once). */
+  state(): { assigns: Record<string, unknown>; signals: Record<string, unknown>; tasks: LiveSessionTaskRecord[] } {
+    return { assigns: this.assignsMap, signals: this.signalsMap, tasks: [...this.tasks.values()] };
+  }
+
+  /**
+   * @internal A stored state taken back, instead of mount(): its timers and subscriptions start
+   * again with the stream (a one-shot timer for what was left of its delay).
+   */
+  resumeState(state: { assigns: Record<string, unknown>; signals: Record<string, unknown>; tasks: readonly LiveSessionTaskRecord[] }): void {
+    this.signal(state.signals);
+    this.assign(state.assigns as Partial<A>); // after: an assign may differ from the signal of its name
+    for (const task of state.tasks) {
+      if (task.kind === 'every') this.sendEvery(task.ms, task.message);
+      else if (task.kind === 'after') this.sendAfter(task.at - Date.now(), task.message);
+      else this.subscribe(task.topic, { forward: task.forward });
+    }
   }
 
   /** @internal */
@@ -383,7 +407,7 @@ export class LiveContext<A extends object = Record<string, any>> {
    * Starts a timer or subscription now if the session is active, else once it is; the returned
    * cleanup stops it either way (and ends with the view). `start` gets that cleanup, for one-shots.
    */
-  private whenActive(start: (finished: () => void) => () => void): () => void {
+  private whenActive(start: (finished: () => void) => () => void, task: LiveSessionTaskRecord): () => void {
     let stop: (() => void) | undefined;
     const run = () => {
       this.waiting.delete(run);
@@ -393,8 +417,10 @@ export class LiveContext<A extends object = Record<string, any>> {
       this.waiting.delete(run);
       stop?.();
       this.cleanups.delete(cleanup);
+      this.tasks.delete(cleanup);
     };
     this.cleanups.add(cleanup);
+    this.tasks.set(cleanup, task);
     if (this.host.active) run();
     else this.waiting.add(run);
     return cleanup;

@@ -10,9 +10,10 @@ import { readRequestSignals } from '../core/request-signals';
 import type { DatastarEvent, Signals, SseWriter } from '../protocol';
 import { openSseWriter } from '../streams/open-writer';
 import { StreamRegistryService } from '../streams/stream-registry.service';
+import { logFailure } from '../datastar.errors';
 import { LIVE_STREAM_SCOPE, LIVE_TOKEN_HEADER } from './live.constants';
 import {
-  INVALID_LIVE_EVENT, LIVE_SESSION_BUSY, LIVE_SIGNALS_TOO_LARGE, LIVE_STALE_TOKEN, LIVE_TOKEN_REFUSED,
+  CALLBACK_FAILED, INVALID_LIVE_EVENT, LIVE_SESSION_BUSY, LIVE_SIGNALS_TOO_LARGE, LIVE_STALE_TOKEN, LIVE_TOKEN_REFUSED,
   LIVE_TOO_MANY_PENDING, NAV_TARGET_REFUSED, UNKNOWN_LIVE_EVENT,
 } from './live.messages';
 import { requestPath, requestQuery, safeLocalPath } from './live-path';
@@ -35,6 +36,8 @@ const EVENT_NAME = /^[A-Za-z0-9_.:-]{1,100}$/;
 @Injectable()
 export class LiveEndpoints {
   private readonly pending: LivePending;
+  /** Sessions being taken back from the store: requests that race for one share it. */
+  private readonly resuming = new Map<string, Promise<LiveSession | undefined>>();
 
   constructor(
     private readonly runtime: LiveRuntime,
@@ -84,6 +87,7 @@ export class LiveEndpoints {
         this.sessions.add(session);
         session.start();
         registered = true;
+        await session.persist(); // a restart before its stream opens must not lose it
       }
     } finally {
       if (!registered) release?.();
@@ -114,7 +118,7 @@ export class LiveEndpoints {
       return this.answer(res, await session.statelessEvent(mounted, view, path, name, signals));
     }
 
-    const session = this.sessions.find(check.payload.sid);
+    const session = await this.sessionOf(check.payload.sid, req);
     if (!session) throw new UnauthorizedException(LIVE_TOKEN_REFUSED('session'));
     // The session has moved on to another view: a late click on the old one is dropped, not reloaded.
     if (session.view !== view || session.path !== path) throw new ConflictException(LIVE_STALE_TOKEN);
@@ -132,7 +136,7 @@ export class LiveEndpoints {
   async stream(req: any, res: any): Promise<void> {
     const check = this.runtime.tokens.verify(tokenOf(req));
     if (!check.ok) throw new UnauthorizedException(LIVE_TOKEN_REFUSED(check.reason));
-    const session = this.sessions.find(check.payload.sid);
+    const session = await this.sessionOf(check.payload.sid, req);
     if (!session) throw new UnauthorizedException(LIVE_TOKEN_REFUSED('session'));
     // The token may predate soft navigation (the client retries with the page's first token): any view of the group will do.
     const tokenView = this.runtime.matchView(check.payload.path)?.view;
@@ -152,7 +156,7 @@ export class LiveEndpoints {
     const target = safeLocalPath(body.to);
     if (target === undefined) throw new BadRequestException(NAV_TARGET_REFUSED);
     const check = this.runtime.tokens.verify(tokenOf(req));
-    const session = check.ok ? this.sessions.find(check.payload.sid) : undefined;
+    const session = check.ok ? await this.sessionOf(check.payload.sid, req) : undefined;
     const resolved = session && this.runtime.resolveNavigation(session, target);
     if (!session || !resolved) return this.answer(res, [fullLoad(target)]);
     if (resolved.view === session.view && resolved.path === session.path && resolved.search === session.search) {
@@ -169,6 +173,37 @@ export class LiveEndpoints {
       throw sessionError(error);
     }
     return this.answer(res, events);
+  }
+
+  /**
+   * The live session `sid` (from a verified token): in this process, else taken back from the
+   * store, where it was kept across a restart, a crash or a drop longer than graceMs.
+   */
+  private sessionOf(sid: string, req: any): Promise<LiveSession | undefined> | LiveSession {
+    const session = this.sessions.find(sid);
+    if (session) return session;
+    let resuming = this.resuming.get(sid);
+    if (!resuming) {
+      resuming = this.resume(sid, req).finally(() => this.resuming.delete(sid));
+      this.resuming.set(sid, resuming);
+    }
+    return resuming;
+  }
+
+  private async resume(sid: string, req: any): Promise<LiveSession | undefined> {
+    const record = await this.runtime.storage.load(sid);
+    const view = record && this.runtime.viewOf(record.route);
+    if (!record || !view || view.stateless) return undefined;
+    const session = new LiveSession(this.runtime, false, sid);
+    try {
+      await session.restore(view, record, mountSession(sid, req));
+    } catch (error) {
+      logFailure(this.runtime.logger, error, (message) => CALLBACK_FAILED(view.route.pattern, 'resume', message));
+      return undefined;
+    }
+    this.sessions.add(session);
+    session.start();
+    return session;
   }
 
   /** A slot for a session waiting for its stream, or 429 with `Retry-After`. */

@@ -7,6 +7,7 @@ import type { TemplateSource } from '../interfaces/template-source.interface';
 import type { LiveContext } from './live-context';
 import type { LiveRequest } from './live-guards';
 import type { LiveSession } from './live-session';
+import type { LiveSessionStorage } from './live-store';
 import type { LiveTokens } from './live-token';
 import type { LiveViewDefinition } from './live-view.registry';
 import type { LiveMountSession } from './live-view.interface';
@@ -18,6 +19,8 @@ export interface LiveEngine {
   readonly settings: LiveSettings;
   readonly logger: Logger;
   readonly tokens: LiveTokens;
+  /** Where sessions are saved after each change, to be resumed after a restart, a crash or a long drop. */
+  readonly storage: LiveSessionStorage;
   renderView(view: LiveViewDefinition, ctx: LiveContext): string;
   renderFragment(source: TemplateSource, locals: Record<string, unknown>): string;
   subscribe(topic: string): Observable<MessageEventLike>;

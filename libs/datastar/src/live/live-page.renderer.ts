@@ -6,7 +6,7 @@ import { DATASTAR_LOCALS } from '../datastar.constants';
 import { escapeAttribute, expressionLiteral } from '../protocol';
 import { DatastarTemplates } from '../templates/datastar-templates.service';
 import { LIVE_FLASH_ID, LIVE_ROOT_ID, LIVE_WRAPPER_ID } from './live.constants';
-import { popstateExpression, reloadOn401Expression, streamAction } from './live-actions';
+import { lostNoticeExpression, popstateExpression, reloadOn401Expression, streamAction } from './live-actions';
 import type { LiveSession } from './live-session';
 import type { LiveViewDefinition } from './live-view.registry';
 
@@ -35,7 +35,9 @@ export class LivePageRenderer {
       attributes.push(`data-on:popstate__window="${escapeAttribute(popstateExpression(nav))}"`);
     }
     attributes.push(`data-on:datastar-fetch="${escapeAttribute(reloadOn401Expression())}"`);
-    const content = `<div id="${LIVE_ROOT_ID}">${html}</div><div id="${LIVE_FLASH_ID}" aria-live="polite">${flash}</div>`;
+    // After a reload for a session that was gone: the notice, shown in the flash region.
+    const notice = view.stateless ? '' : `<div hidden data-init="${escapeAttribute(lostNoticeExpression())}"></div>`;
+    const content = `<div id="${LIVE_ROOT_ID}">${html}</div><div id="${LIVE_FLASH_ID}" aria-live="polite">${flash}</div>${notice}`;
     const assigns = session.ctx.assigns as Record<string, unknown>;
     const locals = {
       ...assigns,

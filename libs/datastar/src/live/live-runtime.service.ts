@@ -10,14 +10,16 @@ import type { MessageEventLike } from '../protocol';
 import { DatastarPubSub } from '../pubsub/datastar-pubsub';
 import { DatastarTemplates } from '../templates/datastar-templates.service';
 import type { TemplateSource } from '../interfaces/template-source.interface';
-import { LIVE_SECRET_GENERATED, LIVE_SECRET_REQUIRED } from './live.messages';
+import { LIVE_SECRET_GENERATED, LIVE_SECRET_KEPT, LIVE_SECRET_REQUIRED } from './live.messages';
 import { registerLiveHelpers } from './live.helpers';
 import type { LiveContext } from './live-context';
 import type { LiveEngine, LiveNavigationTarget, LiveSettings } from './live-engine.interface';
 import { matchRoute, splitTarget } from './live-path';
 import { LiveGuards, targetRequest, type LiveRequest } from './live-guards';
 import type { LiveSession } from './live-session';
+import { keptSecret } from './live-secret';
 import { LiveSessionsService } from './live-sessions.service';
+import { LiveSessionStorage } from './live-store';
 import { LiveTokens } from './live-token';
 import { LiveViewRegistry, type LiveViewDefinition } from './live-view.registry';
 import type { LiveMountSession } from './live-view.interface';
@@ -31,8 +33,8 @@ import type { LiveMountSession } from './live-view.interface';
 export class LiveRuntime implements LiveEngine {
   readonly logger = new Logger('DatastarLive');
   readonly settings: LiveSettings;
-  readonly tokens: LiveTokens;
-  private readonly secretGenerated: boolean;
+  /** Set at boot (`boot()`), once it is known whether the app has live views. */
+  tokens!: LiveTokens;
   private readonly guards: LiveGuards;
 
   constructor(
@@ -42,21 +44,36 @@ export class LiveRuntime implements LiveEngine {
     private readonly views: LiveViewRegistry,
     contextCreator: ExternalContextCreator,
     private readonly paths: DatastarPaths,
+    readonly storage: LiveSessionStorage,
     @Inject(DATASTAR_SETTINGS) datastar: DatastarSettings,
   ) {
-    const live = datastar.live;
-    this.settings = { ...live, exposeErrors: datastar.exposeErrors };
+    this.settings = { ...datastar.live, exposeErrors: datastar.exposeErrors };
     this.guards = new LiveGuards(contextCreator);
-    this.secretGenerated = live.secret === undefined;
-    this.tokens = new LiveTokens(live.secret ?? randomBytes(32), live.tokenTtlMs);
     registerLiveHelpers(templates.handlebars, datastar, () => paths.dispatch);
   }
 
-  /** @internal At boot, once views were found: a production app must have its own secret. */
-  checkSecret(): void {
-    if (!this.secretGenerated) return;
+  /**
+   * @internal At boot, once views were found. With views: the session store opens, and without
+   * `live.secret` a production app refuses to start, others sign with a generated secret kept
+   * next to the store (tokens survive restarts) or, when it cannot be written, a per-process one.
+   */
+  boot(withViews: boolean): void {
+    const { secret, storeDir, tokenTtlMs } = this.settings;
+    if (secret !== undefined || !withViews) {
+      this.tokens = new LiveTokens(secret ?? randomBytes(32), tokenTtlMs);
+      if (withViews) this.storage.open();
+      return;
+    }
     if (process.env.NODE_ENV === 'production') throw new Error(LIVE_SECRET_REQUIRED);
-    this.logger.warn(LIVE_SECRET_GENERATED);
+    this.storage.open();
+    const kept = storeDir === undefined ? undefined : keptSecret(storeDir);
+    this.logger.warn(kept ? LIVE_SECRET_KEPT(kept.file) : LIVE_SECRET_GENERATED);
+    this.tokens = new LiveTokens(kept?.secret ?? randomBytes(32), tokenTtlMs);
+  }
+
+  /** The view whose route pattern is `route` (a stored session's), if the app still has it. */
+  viewOf(route: string): LiveViewDefinition | undefined {
+    return this.views.byRoute(route);
   }
 
   renderView(view: LiveViewDefinition, ctx: LiveContext): string {

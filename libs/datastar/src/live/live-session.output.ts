@@ -67,6 +67,11 @@ export class LiveOutput {
     }
   }
 
+  /** The session was taken back from the store: whatever the browser has, its first stream gets the whole state. */
+  resume(): void {
+    this.connectedOnce = true;
+  }
+
   /** A new stream: the previous one, if another, is closed as replaced. */
   attach(writer: SseWriter): void {
     const previous = this.attached;

@@ -1,5 +1,6 @@
 /** One live session (Phoenix's channel process): the mounted view, its callbacks and lifecycle. */
 import { randomBytes } from 'node:crypto';
+import type { LiveSessionRecord } from '../interfaces/datastar-live-options.interface';
 import type { DatastarEvent, MessageEventLike, Signals, SseCloseReason, SseWriter } from '../protocol';
 import { logFailure, reportFailure } from '../datastar.errors';
 import { LIVE_TOKEN_SIGNAL, MAX_SESSION_QUEUE } from './live.constants';
@@ -40,6 +41,10 @@ export class LiveSession {
   private readonly output = new LiveOutput();
   private readonly queue = new LiveTaskQueue((error) => this.logFailure('session task', error));
   private droppedInfos = 0;
+  /** The page's stream connected once (then the session is kept in the store when it goes idle). */
+  private everConnected = false;
+  /** What the store holds for this session: a save that would write the same is skipped. */
+  private saved?: string;
   /** The stream attached once: timers, subscriptions and handleInfo run from then on. */
   private active = false;
   /** Messages for handleInfo that arrived before that. */
@@ -91,6 +96,61 @@ export class LiveSession {
     this.output.baseline(this.pageSignals(), mounted.html);
   }
 
+  /**
+   * Takes a stored session back (after a restart, a crash, or a drop longer than graceMs) instead
+   * of mounting it: its state, timers and subscriptions as they were, then the view's `resume()`.
+   * The browser's state is unknown, so its stream starts with the whole state. Throws (context
+   * disposed) when the view cannot take it.
+   */
+  async restore(view: LiveViewDefinition, record: LiveSessionRecord, session: LiveMountSession): Promise<void> {
+    const holder: { ctx?: LiveContext } = {};
+    const ctx = new LiveContext(this.id, view.route.pattern, record.path, { ...record.params }, this.hostFor(holder));
+    holder.ctx = ctx;
+    try {
+      ctx.resumeState(record);
+      await view.instance.resume?.(session, ctx);
+      const html = this.engine.renderView(view, ctx);
+      ctx.takeChanged(); // patches resume() queued go out with the first answer or the stream
+      this.view = view;
+      this.ctx = ctx;
+      this.path = record.path;
+      this.search = record.search;
+      this.token = this.engine.tokens.sign(this.id, record.path);
+      this.everConnected = record.connected;
+      // What the browser was last sent, as far as the store knows; the new token goes out with the first answer.
+      this.output.baseline({ ...ctx.signals }, html);
+      this.output.resume();
+    } catch (error) {
+      ctx.dispose();
+      throw error;
+    }
+  }
+
+  /**
+   * Saves the session's state in the store, unless the store holds it already; `touch` saves
+   * anyway (its time to live starts again). Awaited before an event's answer goes out.
+   */
+  async persist(touch = false): Promise<void> {
+    if (this.stateless || this.state === 'terminated' || !this.ctx) return;
+    const text = this.engine.storage.serialize(this.record());
+    if (text === this.saved && !touch) return;
+    this.saved = text;
+    await this.engine.storage.save(this.id, text);
+  }
+
+  private record(): LiveSessionRecord {
+    return {
+      v: 1,
+      id: this.id,
+      route: this.view.route.pattern,
+      path: this.path,
+      search: this.search,
+      params: this.ctx.params,
+      ...this.ctx.state(),
+      connected: this.everConnected,
+    };
+  }
+
   /** The signals the page starts with (the view's and the token), for `data-signals`. */
   pageSignals(): Record<string, unknown> {
     return { ...this.ctx.signals, [LIVE_TOKEN_SIGNAL]: this.token };
@@ -123,6 +183,10 @@ export class LiveSession {
         if (!this.output.connect(writer, () => this.collect(this.ctx, { full: true }))) return;
         this.startRefresh();
         this.activate();
+        if (!this.everConnected) {
+          this.everConnected = true;
+          await this.persist();
+        }
       },
       drop: () => undefined,
     });
@@ -158,6 +222,7 @@ export class LiveSession {
           const events = await this.run(ctx, `handleEvent("${name}")`, () => this.view.instance.handleEvent?.(name, signals, ctx));
           this.emit(events, response);
           await this.afterCallback(ctx, response, request);
+          await this.persist();
           resolve(response);
         },
         drop: () => reject(new SessionEndedError()),
@@ -176,6 +241,7 @@ export class LiveSession {
           const response: DatastarEvent[] = [];
           this.emit(await this.switchView(target, options, session), response);
           await this.afterCallback(this.ctx, response, request);
+          await this.persist();
           resolve(response);
         },
         drop: () => reject(new SessionEndedError()),
@@ -216,10 +282,16 @@ export class LiveSession {
     }
   }
 
-  /** Ends the session: timers, subscriptions and stream gone, then the view's terminate(reason). */
+  /**
+   * Ends the session here: timers, subscriptions and stream gone, then the view's terminate(reason).
+   * The store keeps it after a shutdown, a drop past graceMs, or when a page that connected once
+   * goes idle (it may come back: see `restore`); any other end forgets it.
+   */
   async terminate(reason: LiveTerminateReason): Promise<void> {
     if (this.state === 'terminated') return;
     this.state = 'terminated';
+    const kept = reason === 'shutdown' || reason === 'disconnect' || (reason === 'idle' && this.everConnected);
+    if (!kept && !this.stateless) void this.engine.storage.remove(this.id);
     this.clearTimer('idleTimer');
     this.clearTimer('graceTimer');
     this.clearTimer('refreshTimer');
@@ -254,6 +326,7 @@ export class LiveSession {
           const events = await this.run(ctx, 'handleInfo', () => this.view.instance.handleInfo!(message, ctx));
           this.emit(events);
           await this.afterCallback(ctx);
+          await this.persist();
         } finally {
           done?.();
         }
@@ -412,6 +485,7 @@ export class LiveSession {
         run: async () => {
           this.token = this.engine.tokens.sign(this.id, this.path);
           this.emit(this.collect(this.ctx));
+          await this.persist(true); // its time to live starts again, like the token's
         },
         drop: () => undefined,
       });

@@ -31,11 +31,11 @@ export interface LiveMountSession {
 
 /** Why a session (or a view inside it) ended. */
 export type LiveTerminateReason =
-  | 'disconnect' // the stream dropped and did not come back within graceMs
+  | 'disconnect' // the stream dropped and did not come back within graceMs (kept in the store: it may resume)
   | 'idle' // the stream never opened within idleTimeoutMs
   | 'navigate' // soft navigation mounted another view in the session
   | 'terminated' // LiveSessionsService.terminate() or ctx.terminate()
-  | 'shutdown'; // the application is closing
+  | 'shutdown'; // the application is closing (kept in the store: it resumes after the restart)
 
 /** What `handleInfo()` gets for a `ctx.subscribe(topic)` publication. */
 export interface LivePubSubMessage {
@@ -50,6 +50,13 @@ export interface LivePubSubMessage {
 export interface LiveViewCallbacks<A extends object = Record<string, any>> {
   /** Builds the initial state: `ctx.assign()` (server-only) and `ctx.signal()` (browser state too). */
   mount?(params: Record<string, string>, session: LiveMountSession, ctx: LiveContext<A>): void | Promise<void>;
+  /**
+   * Runs instead of `mount()` when a session is taken back from the store (after a restart, a
+   * crash, or a drop longer than `graceMs`): assigns and signals are restored (as JSON), timers
+   * and subscriptions started again. Rebuild here what JSON cannot hold. `session` is the request
+   * that brought the session back (an event, the stream or `_nav`: no guard ran for it).
+   */
+  resume?(session: LiveMountSession, ctx: LiveContext<A>): void | Promise<void>;
   /** A `{{ds-event 'name'}}` action arrived with the page's signals; results go down the session stream. */
   handleEvent?(event: string, signals: Signals, ctx: LiveContext<A>): void | Promise<void>;
   /** A pub/sub publication (`LivePubSubMessage`), a timer's message or `ctx.sendInfo()`: in order, one at a time. */

@@ -39,6 +39,11 @@ export class LiveViewRegistry {
     return undefined;
   }
 
+  /** The view declared with this route pattern, e.g. `/live/users/:id`. */
+  byRoute(pattern: string): LiveViewDefinition | undefined {
+    return this.views.find((v) => v.route.pattern === pattern);
+  }
+
   /** Route patterns of every live view, e.g. `['/live/a', '/live/users/:id']`. */
   list(): string[] {
     return this.views.map((v) => v.route.pattern);

@@ -12,6 +12,8 @@ export const LIVE_WRAPPER_ID = 'ds-live';
 export const LIVE_ROOT_ID = 'ds-live-root';
 /** Where `ctx.flash()` messages appear. */
 export const LIVE_FLASH_ID = 'ds-flash';
+/** sessionStorage key that carries, across the reload, the action a gone session did not apply. */
+export const LIVE_LOST_KEY = 'dsLiveLost';
 /** Marks `{{ds-link}}` anchors, so a 401 on their navigation reloads the page too. */
 export const LIVE_LINK_ATTRIBUTE = 'data-live-link';
 

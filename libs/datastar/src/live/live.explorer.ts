@@ -46,6 +46,6 @@ export class LiveExplorer implements OnModuleInit {
         event: (req, res) => this.endpoints.event(view, req, res),
       });
     }
-    if (this.registry.size > 0) this.runtime.checkSecret();
+    this.runtime.boot(this.registry.size > 0);
   }
 }

@@ -26,6 +26,26 @@ export const LIVE_SECRET_GENERATED =
   'No live.secret configured: live tokens are signed with a random per-process secret (pages from another ' +
   'process or an earlier run get 401 and reload). Set DatastarModule.forRoot({ live: { secret } }) before production.';
 
+export const LIVE_SECRET_KEPT = (file: string) =>
+  `No live.secret configured: live tokens are signed with a generated secret kept in ${file} (pages survive ` +
+  'restarts on this machine only). Set DatastarModule.forRoot({ live: { secret } }) before production.';
+
+export const LIVE_STORE_IN_USE = (dir: string, owner: string) =>
+  `The live session folder ${dir} is in use by ${owner}: this app keeps its live sessions in memory only ` +
+  '(they will not survive a restart). Give each process its own live.storeDir, or use Redis (pubsub.redis) for several.';
+
+export const LIVE_STORE_MEMORY_ONLY = (dir: string, reason: string) =>
+  `Cannot write live sessions to ${dir} (${reason}): they are kept in memory only and will not survive a restart. ` +
+  'Make the folder writable or set live.storeDir.';
+
+export const LIVE_STORE_FAILED = (what: string, count: number, reason: string) =>
+  `The live session store failed to ${what} (${count} time(s) in the last 10 s; last: ${reason}): sessions go on ` +
+  'in memory but cannot be resumed after a restart until it works again.';
+
+/** Shown in the page after a reload because its live session was gone; `action` is the event that was not applied. */
+export const LIVE_SESSION_LOST_NOTICE = 'Your live session could not be resumed, so the page was reloaded.';
+export const LIVE_ACTION_LOST_NOTICE = (action: string) => `Your last action (${action}) was not applied: please do it again.`;
+
 export const LIVE_TOKEN_REFUSED = (reason: string) =>
   `Live token refused (${reason}): reload the page to start a new live session.`;
 

@@ -6,9 +6,10 @@ import { LiveRoutes } from './live.routes';
 import { LivePageRenderer } from './live-page.renderer';
 import { LiveRuntime } from './live-runtime.service';
 import { LiveSessionsService } from './live-sessions.service';
+import { LiveSessionStorage } from './live-store';
 import { LiveViewRegistry } from './live-view.registry';
 
 /** The live-view providers of DatastarModule. */
 export const LIVE_PROVIDERS: Provider[] = [
-  LiveViewRegistry, LiveSessionsService, LiveRuntime, LivePageRenderer, LiveEndpoints, LiveExplorer, LiveRoutes,
+  LiveViewRegistry, LiveSessionsService, LiveSessionStorage, LiveRuntime, LivePageRenderer, LiveEndpoints, LiveExplorer, LiveRoutes,
 ];

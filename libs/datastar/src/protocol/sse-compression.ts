@@ -95,8 +95,9 @@ export class SseCompressor {
     return this.stream.writableLength + this.stream.readableLength + this.res.writableLength;
   }
 
-  write(bytes: Buffer | string): void {
-    this.stream.write(bytes);
+  /** `written`: called once the compressed bytes were handed to the response. */
+  write(bytes: Buffer | string, written?: () => void): void {
+    this.stream.write(bytes, written && (() => written()));
   }
 
   /** Writes the coding's trailer; the pipe then ends the response. */

@@ -16,6 +16,12 @@ export interface SseWriterOptions {
    * event (default off). `true`, or options: `{ encodings: ['gzip'], level: 6, quality: 5 }`.
    */
   compression?: boolean | SseCompressionOptions;
+  /**
+   * How `close('shutdown')` ends the stream: with a window, the client gets a `retry:` hint (a
+   * random delay in it, so tabs come back spread out) and then the connection is dropped, which
+   * the Datastar client retries (it never retries a clean end). `false`: a clean end (default).
+   */
+  shutdownRetry?: Readonly<{ min: number; max: number }> | false;
 }
 
 export type SseCloseReason = 'ended' | 'client-closed' | 'slow-client' | 'shutdown' | 'replaced' | 'error';
@@ -33,9 +39,49 @@ let recentNext = 0;
 /** The ring holds its entries strongly: bigger events go straight to the WeakMap. */
 const RECENT_MAX_BYTES = 64 * 1024;
 
+/**
+ * An event with an `id:` of ours (a pub/sub topic's position, which the client sends back as
+ * `Last-Event-ID`): made once per publication and shared by every stream, it reads through to
+ * the event and is encoded as the event's own bytes with our id last, so ours is the one kept.
+ */
+export class IdentifiedEvent implements MessageEventLike {
+  #bytes: Buffer | undefined;
+
+  constructor(
+    readonly event: MessageEventLike,
+    readonly id: string,
+  ) {}
+
+  get type(): string | undefined {
+    return this.event.type;
+  }
+
+  get data(): string | object | undefined {
+    return this.event.data;
+  }
+
+  get retry(): number | undefined {
+    return this.event.retry;
+  }
+
+  get comment(): string | undefined {
+    return this.event.comment;
+  }
+
+  /** @internal */
+  bytes(): Buffer {
+    if (this.#bytes) return this.#bytes;
+    const own = encodeOnce(this.event);
+    // An event ends with its blank line; a lone comment has none, and the id then makes one.
+    const body = own.length > 1 && own[own.length - 1] === 0x0a && own[own.length - 2] === 0x0a ? own.subarray(0, -1) : own;
+    return (this.#bytes = Buffer.concat([body, Buffer.from(`id: ${this.id}\n\n`)]));
+  }
+}
+
 /** The event's bytes, encoded once per event object. */
 export function encodeOnce(event: MessageEventLike): Buffer {
   if (event instanceof WireEvent) return event.bytes() ?? event.keepBytes(Buffer.from(encodeEvent(event)));
+  if (event instanceof IdentifiedEvent) return event.bytes();
   let bytes = encoded.get(event);
   if (bytes) return bytes;
   for (let i = 0; i < RECENT; i++) {
@@ -206,11 +252,17 @@ export class SseWriter {
     else this.closeHooks.push(hook);
   }
 
-  /** Ends the response. A slow client's socket is destroyed instead: its unread bytes are dropped. */
+  /**
+   * Ends the response. A slow client's socket is destroyed instead: its unread bytes are dropped.
+   * `'shutdown'` with a `shutdownRetry` window tells the client to come back (see the option).
+   */
   close(reason: SseCloseReason = 'ended'): void {
     if (this.closed) return;
     const res = this.res;
-    if (reason === 'slow-client') {
+    const retry = reason === 'shutdown' ? this.options.shutdownRetry : undefined;
+    if (retry) {
+      this.dropForRetry(retry);
+    } else if (reason === 'slow-client') {
       this.compressor?.destroy();
       res.destroy();
     } else if (this.compressor) {
@@ -233,6 +285,28 @@ export class SseWriter {
     const body = this.held ? this.takeHeld() : undefined;
     if (body?.length) res.write(body);
     else if (!res.headersSent) res.flushHeaders();
+  }
+
+  /**
+   * A `retry:` hint, then the connection dropped once the hint left (bounded wait): a network
+   * error mid-stream, which the client retries after the hinted delay with its `Last-Event-ID`.
+   */
+  private dropForRetry({ min, max }: Readonly<{ min: number; max: number }>): void {
+    const res = this.res;
+    const drop = () => {
+      clearTimeout(timer);
+      res.destroy();
+    };
+    const timer = setTimeout(drop, SHUTDOWN_DROP_MS);
+    timer.unref();
+    if (res.destroyed || res.writableEnded) return drop();
+    const hint = Buffer.from(encodeRetry(min + Math.floor(Math.random() * (max - min + 1))));
+    const flushed = () => setImmediate(dropWhenSent, res, drop);
+    if (this.compressor) return this.compressor.write(hint, flushed);
+    if (this.held) this.hold(hint);
+    else res.write(hint);
+    this.flushHeld();
+    flushed();
   }
 
   private hold(bytes: Buffer | string): void {
@@ -259,6 +333,20 @@ export class SseWriter {
 }
 
 const HEARTBEAT = Buffer.from(encodeComment() + '\n');
+/** Longest wait for a shutdown `retry:` hint to leave before the connection is dropped anyway. */
+const SHUTDOWN_DROP_MS = 1000;
+
+/** A field-only event that sets the client's reconnect delay (the client dispatches nothing for it). */
+export function encodeRetry(ms: number): string {
+  return `retry: ${ms}\n\n`;
+}
+
+/** Drops the connection once the socket has handed every byte written so far to the OS. */
+function dropWhenSent(res: ServerResponse, drop: () => void): void {
+  const socket = res.socket;
+  if (socket && !socket.destroyed && socket.writableLength > 0) socket.once('drain', drop);
+  else drop();
+}
 
 /**
  * One timer per heartbeat interval for all streams, not one per stream: 10,000 streams would

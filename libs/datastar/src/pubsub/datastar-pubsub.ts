@@ -1,9 +1,13 @@
 import type { OnApplicationShutdown } from '@nestjs/common';
 import type { Observable } from 'rxjs';
-import { CONTROL_CHARS } from '../datastar.constants';
+import { randomUUID } from 'node:crypto';
+import { CONTROL_CHARS, DEFAULT_BACKLOG } from '../datastar.constants';
 import type { MessageEventLike } from '../protocol/encoder';
-import { LocalTopics } from './local-topics';
+import { EVERYONE, LocalTopics } from './local-topics';
+import type { ReplayBatch, ResolvedBacklogOptions } from './topic-backlog';
+import { TopicIds, type TopicPosition } from './topic-ids';
 import { TopicObservable } from './topic-observable';
+import type { TopicSubscribeOptions } from './topic-resume';
 
 /** Longest accepted topic name, in UTF-16 code units. */
 export const MAX_TOPIC_LENGTH = 256;
@@ -60,10 +64,25 @@ function describe(value: unknown): string {
  * thousands of streams. Treat published events as immutable for that reason.
  */
 export abstract class DatastarPubSub implements OnApplicationShutdown {
-  private readonly topics = new LocalTopics({
-    opened: (topic) => this.topicOpened(topic),
-    closed: (topic) => this.topicClosed(topic),
-  });
+  private readonly topics: LocalTopics;
+
+  /**
+   * `backlog`: what each topic keeps for streams that come back with `Last-Event-ID` (false: no
+   * backlog, events carry no ids). `namespace` tells this backlog's ids from any other's.
+   */
+  constructor(
+    protected readonly backlog: ResolvedBacklogOptions | false = DEFAULT_BACKLOG,
+    namespace: string = randomUUID(),
+  ) {
+    this.topics = new LocalTopics(
+      {
+        opened: (topic) => this.topicOpened(topic),
+        closed: (topic) => this.topicClosed(topic),
+        replay: (topic, from) => this.replay(topic, from),
+      },
+      backlog ? new TopicIds(namespace) : undefined,
+    );
+  }
 
   /**
    * Sends events to every subscriber of `topic` (in this process before the promise is returned,
@@ -78,11 +97,14 @@ export abstract class DatastarPubSub implements OnApplicationShutdown {
   /**
    * The events published on `topic` from now on; unsubscribing removes every trace of it.
    * Returned as is from an `@OnEvent()` handler, the stream is written straight from the topic.
-   * @example return merge(tabEvents$, pubsub.subscribe('chat'))
+   * Feeding a stream (returned, or merged into what a handler returns), each event carries an
+   * `id:` and a stream that reconnects with `Last-Event-ID` first gets what it missed, in order,
+   * exactly once; `options.onResync` says what to send when the backlog no longer reaches back.
+   * @example return merge(tabEvents$, pubsub.subscribe('chat', { onResync: () => renderAll() }))
    */
-  subscribe(topic: string): Observable<MessageEventLike> {
+  subscribe(topic: string, options?: TopicSubscribeOptions): Observable<MessageEventLike> {
     assertTopic(topic);
-    return new TopicObservable(this.topics, topic);
+    return new TopicObservable(this.topics, topic, options);
   }
 
   /**
@@ -113,9 +135,25 @@ export abstract class DatastarPubSub implements OnApplicationShutdown {
   /** The adapter's hook: the last local subscriber of `topic` left. */
   protected topicClosed(_topic: string): void {}
 
-  /** Hands `events` to this process's subscribers of `topic`, synchronously, in one global order. */
-  protected deliver(topic: string, events: readonly MessageEventLike[]): void {
-    this.topics.deliver(topic, events);
+  /**
+   * The adapter's backlog: publications of `topic` from `from` on (`from` itself when still kept),
+   * or undefined when it no longer reaches back that far (the stream is resynced).
+   */
+  protected replay(_topic: string, _from: TopicPosition): ReplayBatch | undefined | Promise<ReplayBatch | undefined> {
+    return undefined;
+  }
+
+  /**
+   * Hands `events` to this process's subscribers of `topic`, synchronously, in one global order;
+   * `position`: the publication's place in the backlog; `audience`: `PLAIN`, `REPLAYABLE` or both.
+   */
+  protected deliver(topic: string, events: readonly MessageEventLike[], position?: TopicPosition, audience = EVERYONE): void {
+    this.topics.deliver(topic, events, position, audience);
+  }
+
+  /** Whether this process has members of `topic` that `audience` names. */
+  protected hasMembers(topic: string, audience: number): boolean {
+    return this.topics.has(topic, audience);
   }
 
   /** Completes every local subscription and refuses new ones; for `close()`. */

@@ -1,6 +1,9 @@
 import type { Subscriber, TeardownLogic } from 'rxjs';
 import type { MessageEventLike } from '../protocol/encoder';
 import { encodeOnce, type SseWriter } from '../protocol/sse-writer';
+import type { ReplayBatch } from './topic-backlog';
+import { comparePositions, type ResumePoint, type TopicIds, type TopicPosition } from './topic-ids';
+import type { TopicResume } from './topic-resume';
 
 /** What a stream attached straight to a topic is told. */
 export interface TopicWriterHooks {
@@ -10,11 +13,21 @@ export interface TopicWriterHooks {
   end: () => void;
 }
 
-/** The adapter's hooks: a topic got its first local member, or lost its last one. */
+/** The adapter's hooks: a topic got its first local member, or lost its last one; the backlog. */
 export interface TopicLifecycle {
   opened(topic: string): void;
   closed(topic: string): void;
+  /**
+   * The publications of `topic` from `from` on (`from` itself when still kept), or undefined when
+   * the backlog no longer reaches back to it.
+   */
+  replay?(topic: string, from: TopicPosition): ReplayBatch | undefined | Promise<ReplayBatch | undefined>;
 }
+
+/** Who a delivery is for: plain members, members that carry ids (`replayable`), or both. */
+export const PLAIN = 1;
+export const REPLAYABLE = 2;
+export const EVERYONE = PLAIN | REPLAYABLE;
 
 /**
  * One local member of a topic: an RxJS subscriber, or a stream's writer attached directly. Both
@@ -26,21 +39,40 @@ interface Member {
   readonly subscriber: Subscriber<MessageEventLike> | undefined;
   readonly writer: SseWriter | undefined;
   readonly hooks: TopicWriterHooks | undefined;
+  /** Gets `id:`s, and the deliveries meant for members that do (`REPLAYABLE`). */
+  readonly audience: number;
+  /** Catching up from the backlog: live publications wait here meanwhile. */
+  pending: Publication[] | undefined;
+  /**
+   * Caught up to here: a live publication up to it was replayed already (with Redis, the live
+   * copy may arrive after the backlog read). Cleared by the first newer one.
+   */
+  replayedTo: TopicPosition | undefined;
 }
 
 interface Publication {
   readonly topic: string;
   readonly events: readonly MessageEventLike[];
   readonly sequence: number;
+  /** Its place in the topic's backlog, when it has one: members that carry ids get it as `id:`s. */
+  readonly position: TopicPosition | undefined;
+  readonly audience: number;
+  /** The events with their ids, and the encoded bytes of each form: made once, for every member. */
+  identified?: readonly MessageEventLike[];
+  bytes?: Buffer;
+  identifiedBytes?: Buffer;
 }
 
 /**
  * The in-process half of every pub/sub adapter, and the one home of its topic state: who listens
- * to which topic here, and the order publications go out in.
+ * to which topic here, the order publications go out in, and a returning stream's catch-up.
  *
  * Events arrive in publication order on every member of a topic, and all of them get the very
  * same event objects. An attached writer gets one buffer per publication, encoded once for all
- * of them: no subscriber chain, closure or copy per stream (bench: fanout).
+ * of them: no subscriber chain, closure or copy per stream (bench: fanout). Members that feed a
+ * stream (`replayable`) get each event with an `id:` naming its place in the topic's backlog;
+ * one that comes back with `Last-Event-ID` first gets what it missed, then the live events, with
+ * no gap and no duplicate at the seam (live ones wait while the backlog is read).
  */
 export class LocalTopics {
   private readonly members = new Map<string, Set<Member>>();
@@ -49,7 +81,11 @@ export class LocalTopics {
   private sequence = 0;
   private isClosed = false;
 
-  constructor(private readonly lifecycle: TopicLifecycle) {}
+  /** `ids`: undefined when the adapter keeps no backlog (no ids, no replay). */
+  constructor(
+    private readonly lifecycle: TopicLifecycle,
+    private readonly ids?: TopicIds,
+  ) {}
 
   get closed(): boolean {
     return this.isClosed;
@@ -60,32 +96,38 @@ export class LocalTopics {
     return this.members.get(topic)?.size ?? 0;
   }
 
+  /** Whether any local member of `topic` gets the deliveries meant for `audience`. */
+  has(topic: string, audience: number): boolean {
+    for (const member of this.members.get(topic) ?? []) if (member.audience & audience) return true;
+    return false;
+  }
+
   /** Adds an RxJS subscriber; the teardown removes every trace of it. */
-  join(topic: string, subscriber: Subscriber<MessageEventLike>): TeardownLogic {
+  join(topic: string, subscriber: Subscriber<MessageEventLike>, resume?: TopicResume): TeardownLogic {
     // Shutting down: end at once rather than hold a stream nobody will ever feed.
     if (this.isClosed) return subscriber.complete();
-    const member: Member = { since: this.sequence, subscriber, writer: undefined, hooks: undefined };
-    const joined = this.add(topic, member);
+    const member = this.member(subscriber, undefined, undefined, resume);
+    const joined = this.add(topic, member, resume);
     return () => this.remove(topic, joined, member);
   }
 
   /** Writes the topic's publications straight to `writer` until it closes. */
-  attach(topic: string, writer: SseWriter, hooks: TopicWriterHooks): void {
+  attach(topic: string, writer: SseWriter, hooks: TopicWriterHooks, resume?: TopicResume): void {
     if (writer.closed) return;
     if (this.isClosed) return hooks.end();
-    const member: Member = { since: this.sequence, subscriber: undefined, writer, hooks };
-    const joined = this.add(topic, member);
+    const member = this.member(undefined, writer, hooks, resume);
+    const joined = this.add(topic, member, resume);
     writer.onClose(() => this.remove(topic, joined, member));
   }
 
   /**
-   * Hands `events` to the members of `topic`, synchronously. A member that publishes while being
-   * called is queued behind the current publication instead of overtaking it, so every member
-   * sees one global order.
+   * Hands `events` to the members of `topic` that `audience` names, synchronously. A member that
+   * publishes while being called is queued behind the current publication instead of overtaking
+   * it, so every member sees one global order.
    */
-  deliver(topic: string, events: readonly MessageEventLike[]): void {
+  deliver(topic: string, events: readonly MessageEventLike[], position?: TopicPosition, audience = EVERYONE): void {
     if (events.length === 0 || !this.members.has(topic)) return;
-    this.queue.push({ topic, events, sequence: ++this.sequence });
+    this.queue.push({ topic, events, sequence: ++this.sequence, position, audience });
     if (this.draining) return;
     this.draining = true;
     try {
@@ -109,7 +151,15 @@ export class LocalTopics {
     }
   }
 
-  private add(topic: string, member: Member): Set<Member> {
+  private member(
+    subscriber: Subscriber<MessageEventLike> | undefined, writer: SseWriter | undefined,
+    hooks: TopicWriterHooks | undefined, resume: TopicResume | undefined,
+  ): Member {
+    const audience = this.ids && resume?.replayable ? REPLAYABLE : PLAIN;
+    return { since: this.sequence, subscriber, writer, hooks, audience, pending: undefined, replayedTo: undefined };
+  }
+
+  private add(topic: string, member: Member, resume: TopicResume | undefined): Set<Member> {
     let members = this.members.get(topic);
     if (!members) {
       members = new Set();
@@ -117,6 +167,7 @@ export class LocalTopics {
       this.lifecycle.opened(topic);
     }
     members.add(member);
+    if (member.audience === REPLAYABLE && resume?.lastEventId !== undefined) this.catchUp(topic, member, members, resume);
     return members;
   }
 
@@ -129,23 +180,100 @@ export class LocalTopics {
     }
   }
 
-  private fanOut({ topic, events, sequence }: Publication): void {
-    const members = this.members.get(topic);
+  /**
+   * Sends what the member missed since its `Last-Event-ID`, then what arrived meanwhile and is
+   * newer; or, when the backlog cannot say (gone, foreign or malformed id), the `onResync` events.
+   */
+  private catchUp(topic: string, member: Member, members: Set<Member>, resume: TopicResume): void {
+    const from = this.ids!.parse(topic, resume.lastEventId!);
+    member.pending = [];
+    const finish = (batch: ReplayBatch | undefined) => {
+      const pending = member.pending ?? [];
+      member.pending = undefined;
+      if (!members.has(member) || this.isClosed) return;
+      // A batch cut short needs its own publication back to resume inside it.
+      const usable = from && batch && (from.index === undefined || batch[0]?.position === from.position);
+      let last = from?.position;
+      if (usable) {
+        for (const publication of batch) last = this.replayOne(topic, member, from, publication) ?? last;
+      } else {
+        this.resync(member, resume);
+      }
+      if (usable) member.replayedTo = last;
+      for (const publication of pending) this.deliverTo(member, publication);
+    };
+    if (!from || !this.lifecycle.replay) return finish(undefined);
+    let batch: ReturnType<NonNullable<TopicLifecycle['replay']>>;
+    try {
+      batch = this.lifecycle.replay(topic, from.position);
+    } catch {
+      return finish(undefined);
+    }
+    if (batch instanceof Promise) batch.then(finish, () => finish(undefined));
+    else finish(batch);
+  }
+
+  /** Sends one publication of a replay, or what is left of it after `from`; returns its position. */
+  private replayOne(
+    topic: string, member: Member, from: ResumePoint, { position, events }: ReplayBatch[number],
+  ): TopicPosition | undefined {
+    const order = comparePositions(position, from.position);
+    if (order < 0 || (order === 0 && from.index === undefined)) return undefined;
+    const skip = order === 0 ? from.index! + 1 : 0;
+    const identified = this.ids!.identify(topic, position, events).slice(skip);
+    if (identified.length) this.write(member, identified, undefined);
+    return position;
+  }
+
+  private resync(member: Member, resume: TopicResume): void {
+    const events = resume.onResync?.();
+    if (!events) return;
+    const list = (Array.isArray(events) ? events : [events]) as readonly MessageEventLike[];
+    if (list.length) this.write(member, list, undefined);
+  }
+
+  private fanOut(publication: Publication): void {
+    const members = this.members.get(publication.topic);
     if (!members) return;
-    let bytes: Buffer | undefined;
     for (const member of members) {
-      if (member.since >= sequence) continue;
-      const writer = member.writer;
-      if (writer) {
-        member.hooks!.beforeEach?.();
-        writer.writeBytes((bytes ??= encodeAll(events)));
-        continue;
-      }
-      const subscriber = member.subscriber!;
-      for (const event of events) {
-        if (subscriber.closed) break;
-        subscriber.next(event);
-      }
+      if (member.since >= publication.sequence || !(member.audience & publication.audience)) continue;
+      if (member.pending) member.pending.push(publication);
+      else this.deliverTo(member, publication);
+    }
+  }
+
+  private deliverTo(member: Member, publication: Publication): void {
+    const replayedTo = member.replayedTo;
+    if (replayedTo !== undefined && publication.position !== undefined) {
+      if (comparePositions(publication.position, replayedTo) <= 0) return;
+      member.replayedTo = undefined;
+    }
+    this.send(member, publication, publication.events);
+  }
+
+  /** A live publication: with ids for a member that carries them, when it has a position. */
+  private send(member: Member, publication: Publication, events: readonly MessageEventLike[]): void {
+    if (member.audience === REPLAYABLE && publication.position !== undefined) {
+      publication.identified ??= this.ids!.identify(publication.topic, publication.position, events);
+      if (member.writer) return this.write(member, undefined, (publication.identifiedBytes ??= encodeAll(publication.identified)));
+      return this.write(member, publication.identified, undefined);
+    }
+    if (member.writer) return this.write(member, undefined, (publication.bytes ??= encodeAll(events)));
+    this.write(member, events, undefined);
+  }
+
+  /** To a writer: `bytes` when given (shared by every writer), else `events` encoded. */
+  private write(member: Member, events: readonly MessageEventLike[] | undefined, bytes: Buffer | undefined): void {
+    const writer = member.writer;
+    if (writer) {
+      member.hooks!.beforeEach?.();
+      writer.writeBytes(bytes ?? encodeAll(events!));
+      return;
+    }
+    const subscriber = member.subscriber!;
+    for (const event of events!) {
+      if (subscriber.closed) break;
+      subscriber.next(event);
     }
   }
 }

@@ -1,34 +1,70 @@
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { DEFAULT_BACKLOG } from '../datastar.constants';
 import type { MessageEventLike } from '../protocol/encoder';
 import { parseJsonSafely } from '../protocol/safe-json';
 import {
   DEFAULT_REDIS_KEY_PREFIX, RedisConnectionPair, type RedisConnectionOptions,
 } from '../redis/redis-connection';
+import { MAX_MESSAGE_AGE_MS } from '../redis/redis-signer';
 import { DatastarPubSub, toEventList } from './datastar-pubsub';
+import { PLAIN, REPLAYABLE } from './local-topics';
+import type { ReplayBatch, ResolvedBacklogOptions } from './topic-backlog';
+import { comparePositions, type TopicPosition } from './topic-ids';
+
+/**
+ * One round trip, atomic: the publication joins the topic's Redis Stream (trimmed to about
+ * ARGV[1] entries, expiring after ARGV[2] ms of silence) and goes out on the channel with the id
+ * the stream gave it, so the channel's order is the stream's order.
+ */
+const PUBLISH_SCRIPT = `
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'm', ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('PUBLISH', ARGV[3], id .. ' ' .. ARGV[4])
+return id`;
+
+const STREAM_ID = /^\d{1,16}-\d{1,16}$/;
+/** How long a replay waits for the topic's subscription, so nothing falls between the backlog and the live events. */
+const LISTEN_TIMEOUT_MS = 2000;
+/** Pages of a replay read at most (each `maxEvents` long): past it the stream is resynced. */
+const MAX_REPLAY_PAGES = 10;
 
 /**
  * Fans events out through Redis pub/sub so streams held by other processes get them too.
  *
- * - This process's subscribers get its own publications at once, like `MemoryPubSub`; the copy
- *   Redis echoes back carries our per-instance origin id and is skipped unparsed.
+ * - This process's plain subscribers get its own publications at once, like `MemoryPubSub`; the
+ *   copy Redis echoes back carries our per-instance origin id and is not given to them again.
  * - Every message is signed with `secret` (see `RedisSigner`); one from another process is checked,
  *   then JSON-parsed once and the same objects go to every local subscriber. A message that fails
  *   the check (anyone else who can PUBLISH on our channels) is dropped and counted.
+ * - Replay (`backlog`, on by default): each publication is also added to the topic's Redis Stream
+ *   (XADD, trimmed with MAXLEN ~, expiring when the topic is silent), in the same script that
+ *   publishes it with its stream id. Streams (members that carry ids) get every publication, this
+ *   process's too, in the stream's order, with the stream id as `id:`; a stream that reconnects
+ *   with `Last-Event-ID`, on any process, reads what it missed with XRANGE once the topic's
+ *   subscription is confirmed, so the seam has no gap (live ones wait) and no duplicate (compared
+ *   by id). A stored entry is checked like a message, its signed time against its stream id: an old
+ *   entry copied to the stream again is refused.
  * - Redis down: publish() still reaches local subscribers and resolves; the broadcast to other
- *   processes is DROPPED (not buffered: Redis pub/sub is at-most-once anyway, and a buffer would
- *   replay stale UI patches after the outage). Drops are logged and counted. Subscriptions are
+ *   processes is DROPPED (not buffered: a buffer would replay stale UI patches after the outage),
+ *   and local streams get it without an id. Drops are logged and counted. Subscriptions are
  *   restored when the connection is back.
  */
 export class RedisPubSub extends DatastarPubSub {
   private readonly logger = new Logger('DatastarPubSub');
   private readonly origin = randomUUID();
   private readonly channelPrefix: string;
+  private readonly streamPrefix: string;
   private readonly redis: RedisConnectionPair;
+  /** Per topic with local members: the newest position its streams got. */
+  private readonly delivered = new Map<string, TopicPosition>();
 
-  constructor(options: RedisConnectionOptions = {}) {
-    super();
-    this.channelPrefix = `${options.keyPrefix ?? DEFAULT_REDIS_KEY_PREFIX}topic:`;
+  constructor(options: RedisConnectionOptions = {}, backlog: ResolvedBacklogOptions | false = DEFAULT_BACKLOG) {
+    const keyPrefix = options.keyPrefix ?? DEFAULT_REDIS_KEY_PREFIX;
+    // Every process of the app shares the namespace, so any of them can resume any stream.
+    super(backlog, keyPrefix);
+    this.channelPrefix = `${keyPrefix}topic:`;
+    this.streamPrefix = `${keyPrefix}backlog:`;
     this.redis = new RedisConnectionPair(options, {
       logger: this.logger,
       name: 'datastar-pubsub',
@@ -58,8 +94,21 @@ export class RedisPubSub extends DatastarPubSub {
     // Serialise first: an event that cannot cross processes reaches nobody, not half the app.
     const channel = this.channelPrefix + topic;
     const payload = this.redis.signer.sign(channel, `${this.origin} ${serialise(topic, list)}`);
-    this.deliver(topic, list);
-    await this.redis.command((publisher) => publisher.publish(channel, payload));
+    const backlog = this.backlog;
+    if (!backlog) {
+      this.deliver(topic, list);
+      await this.redis.command((publisher) => publisher.publish(channel, payload));
+      return;
+    }
+    this.deliver(topic, list, undefined, PLAIN);
+    // About maxBytes: as many entries of this size as fit, within maxEvents.
+    const keep = Math.max(1, Math.min(backlog.maxEvents, Math.floor(backlog.maxBytes / Buffer.byteLength(payload))));
+    const id = await this.redis.command((publisher) =>
+      publisher.eval(PUBLISH_SCRIPT, 1, this.streamPrefix + topic, keep, backlog.maxAgeMs, channel, payload));
+    // Redis unavailable: local streams get it live, without an id (it cannot be replayed).
+    if (id === undefined) return this.deliver(topic, list, undefined, REPLAYABLE);
+    // Listening: the echo brings it, in the stream's order. Not yet: nothing from others can overtake it.
+    if (!this.redis.isListening(channel)) this.deliverInOrder(topic, list, String(id));
   }
 
   override async close(): Promise<void> {
@@ -73,23 +122,92 @@ export class RedisPubSub extends DatastarPubSub {
 
   protected override topicClosed(topic: string): void {
     this.redis.unlisten(this.channelPrefix + topic);
+    this.delivered.delete(topic);
+  }
+
+  protected override async replay(topic: string, from: TopicPosition): Promise<ReplayBatch | undefined> {
+    const backlog = this.backlog;
+    if (!backlog || !STREAM_ID.test(from)) return undefined;
+    const channel = this.channelPrefix + topic;
+    await this.redis.whenListening(channel, LISTEN_TIMEOUT_MS);
+    const batch: Array<ReplayBatch[number]> = [];
+    let start = from;
+    for (let page = 0; page < MAX_REPLAY_PAGES; page++) {
+      const entries = await this.redis.command((publisher) =>
+        publisher.xrange(this.streamPrefix + topic, start, '+', 'COUNT', backlog.maxEvents));
+      if (entries === undefined) return undefined;
+      // The first page must start at `from` itself: otherwise what followed it was trimmed away.
+      if (page === 0 && entries[0]?.[0] !== from) return undefined;
+      for (const [id, fields] of entries) {
+        const events = this.open(channel, id, fields[1] ?? '', false);
+        if (!events) return undefined;
+        batch.push({ position: id, events: events.list });
+      }
+      if (entries.length < backlog.maxEvents) return batch;
+      start = `(${entries[entries.length - 1][0]}`;
+    }
+    return undefined;
   }
 
   private receive(channel: string, message: string): void {
     if (!channel.startsWith(this.channelPrefix)) return;
+    const topic = channel.slice(this.channelPrefix.length);
+    if (!this.backlog) return this.receivePlain(channel, topic, message);
+    const space = message.indexOf(' ');
+    const id = message.slice(0, space);
+    // Everyone left between SUBSCRIBE and this message: not worth a check or a parse.
+    if (this.subscriberCount(topic) === 0) return;
+    const opened = this.open(channel, id, message.slice(space + 1), true);
+    if (!opened) return;
+    // Our own publication: plain subscribers here had it at once.
+    if (!opened.own) this.deliver(topic, opened.list, undefined, PLAIN);
+    this.deliverInOrder(topic, opened.list, id);
+  }
+
+  /** Without a backlog: messages are `<signed payload>` as published. */
+  private receivePlain(channel: string, topic: string, message: string): void {
     // Our own publication echoed back: its subscribers here got it at once.
     if (message.startsWith(`${this.origin} `, message.indexOf(' ') + 1)) return;
     const body = this.redis.signer.verify(channel, message);
-    if (body === undefined) return;
-    const topic = channel.slice(this.channelPrefix.length);
-    // Everyone left between SUBSCRIBE and this message: not worth a parse.
-    if (this.subscriberCount(topic) === 0) return;
+    if (body === undefined || this.subscriberCount(topic) === 0) return;
     const events = parseEvents(body);
     if (events) return this.deliver(topic, events);
+    this.malformed(channel);
+  }
+
+  /**
+   * A stored or echoed publication, checked: a valid signature whose time matches the stream id
+   * (a copy added again later gets a newer id), and for a live one (`fresh`), a recent id.
+   */
+  private open(channel: string, id: string, payload: string, fresh: boolean): { list: MessageEventLike[]; own: boolean } | undefined {
+    const at = Number(id.slice(0, id.indexOf('-')));
+    const signer = this.redis.signer;
+    if (!STREAM_ID.test(id) || (fresh && Math.abs(Date.now() - at) > MAX_MESSAGE_AGE_MS)) {
+      signer.refuse(channel);
+      return undefined;
+    }
+    const body = signer.verify(channel, payload, at);
+    if (body === undefined) return undefined;
+    const list = parseEvents(body);
+    if (!list) return this.malformed(channel);
+    return { list, own: body.startsWith(`${this.origin} `) };
+  }
+
+  /** Streams get a topic's publications once each, in the stream's order (echo or reply, whichever came first). */
+  private deliverInOrder(topic: string, events: readonly MessageEventLike[], id: TopicPosition): void {
+    const last = this.delivered.get(topic);
+    if (last !== undefined && comparePositions(id, last) <= 0) return;
+    if (!this.hasMembers(topic, REPLAYABLE)) return;
+    this.delivered.set(topic, id);
+    this.deliver(topic, events, id, REPLAYABLE);
+  }
+
+  private malformed(channel: string): undefined {
     this.logger.warn(
       `Ignored a malformed message on Redis channel "${channel}": is another program ` +
         'publishing there? Give this app its own keyPrefix.',
     );
+    return undefined;
   }
 }
 

@@ -67,6 +67,9 @@ export class RedisConnectionPair {
   readonly signer: RedisSigner;
   private readonly owned: boolean;
   private readonly channels = new Set<string>();
+  /** Channels Redis confirmed we are subscribed to, and who waits for a confirmation. */
+  private readonly active = new Set<string>();
+  private readonly waiting = new Map<string, Array<() => void>>();
   private readonly detachers: Array<() => void> = [];
   private closing = false;
   private droppedUnlogged = 0;
@@ -107,13 +110,32 @@ export class RedisConnectionPair {
   /** Subscribes the subscriber connection to `channel`, now or as soon as it is (back) up. */
   listen(channel: string): void {
     this.channels.add(channel);
-    if (this.subscriber.status === 'ready' && !this.closing) {
-      this.subscriber.subscribe(channel).catch((error) => this.commandFailed(error));
-    }
+    if (this.subscriber.status === 'ready' && !this.closing) this.subscribe([channel]);
+  }
+
+  /** Whether Redis confirmed the subscription to `channel` (and the connection has not dropped since). */
+  isListening(channel: string): boolean {
+    return this.active.has(channel);
+  }
+
+  /** Resolves once `channel` is listened to, or after `timeout` ms (Redis down): whichever comes first. */
+  whenListening(channel: string, timeout: number): Promise<void> {
+    if (this.active.has(channel) || this.closing) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, timeout);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      const list = this.waiting.get(channel) ?? [];
+      list.push(done);
+      this.waiting.set(channel, list);
+    });
   }
 
   unlisten(channel: string): void {
     if (!this.channels.delete(channel)) return;
+    this.active.delete(channel);
     if (this.subscriber.status === 'ready' && !this.closing) {
       this.subscriber.unsubscribe(channel).catch((error) => this.commandFailed(error));
     }
@@ -148,11 +170,25 @@ export class RedisConnectionPair {
       for (const detach of this.detachers) detach();
     }
     this.channels.clear();
+    this.active.clear();
+    for (const list of this.waiting.values()) for (const done of list) done();
+    this.waiting.clear();
   }
 
   private resubscribe(): void {
     if (this.channels.size === 0 || this.closing) return;
-    this.subscriber.subscribe(...this.channels).catch((error) => this.commandFailed(error));
+    this.subscribe([...this.channels]);
+  }
+
+  private subscribe(channels: string[]): void {
+    this.subscriber.subscribe(...channels).then(() => {
+      for (const channel of channels) {
+        if (!this.channels.has(channel)) continue;
+        this.active.add(channel);
+        for (const done of this.waiting.get(channel) ?? []) done();
+        this.waiting.delete(channel);
+      }
+    }, (error) => this.commandFailed(error));
   }
 
   private drop(error?: Error): undefined {
@@ -200,6 +236,8 @@ export class RedisConnectionPair {
     this.attach(client, 'close', () => {
       if (up) lost('lost');
       up = false;
+      // Subscriptions end with the connection; 'ready' makes them again.
+      if (role === 'subscriber') this.active.clear();
     });
     this.attach(client, 'error', (error: Error) => {
       if (downSince || this.closing) return logger.debug(`Redis ${role}: ${error.message}`);

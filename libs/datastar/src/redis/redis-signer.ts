@@ -58,6 +58,11 @@ export class RedisSigner {
     return undefined;
   }
 
+  /** Counts (and logs) a message refused for a reason the signature cannot see. */
+  refuse(channel: string): void {
+    this.reject(channel);
+  }
+
   private mac(channel: string, time: string, body: string): string {
     return createHmac('sha256', this.key).update(`${channel}\n${time}\n`).update(body).digest('base64url');
   }

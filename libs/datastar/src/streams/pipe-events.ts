@@ -1,6 +1,7 @@
 import { isObservable, type Observable } from 'rxjs';
 import type { MessageEventLike, SseWriter } from '../protocol';
 import { TopicObservable } from '../pubsub/topic-observable';
+import { streamResume } from '../pubsub/topic-resume';
 
 /** What a handler may return to keep its response open. */
 export type EventSource = Observable<unknown> | AsyncIterable<unknown>;
@@ -44,7 +45,9 @@ export function pipeEvents(writer: SseWriter, source: EventSource, hooks: PipeHo
  * directly (no subscriber per stream); any other source is subscribed to or pulled.
  */
 export function startEvents(writer: SseWriter, source: EventSource, hooks: PipeHooks): void {
-  if (source instanceof TopicObservable) return source.attach(writer, hooks);
+  // Topics subscribed for this stream resume after the last id the client saw (see DatastarPubSub.subscribe).
+  const lastEventId = lastEventIdOf(writer);
+  if (source instanceof TopicObservable) return source.attach(writer, hooks, lastEventId);
   const send = (value: unknown) => {
     hooks.beforeEach?.();
     if (Array.isArray(value)) {
@@ -54,7 +57,8 @@ export function startEvents(writer: SseWriter, source: EventSource, hooks: PipeH
     }
   };
   if (isObservable(source)) {
-    const subscription = source.subscribe({ next: send, error: (e) => hooks.end(e ?? new Error('stream failed')), complete: () => hooks.end() });
+    const subscription = streamResume.run({ lastEventId }, () =>
+      source.subscribe({ next: send, error: (e) => hooks.end(e ?? new Error('stream failed')), complete: () => hooks.end() }));
     writer.onClose(() => subscription.unsubscribe());
     return;
   }
@@ -73,4 +77,10 @@ export function startEvents(writer: SseWriter, source: EventSource, hooks: PipeH
       if (!writer.closed) hooks.end(error ?? new Error('stream failed'));
     }
   })();
+}
+
+/** The `Last-Event-ID` the client sent when it reopened this stream, if any. */
+function lastEventIdOf(writer: SseWriter): string | undefined {
+  const value = writer.res.req?.headers['last-event-id'];
+  return typeof value === 'string' && value !== '' ? value : undefined;
 }

@@ -133,12 +133,15 @@ export class StreamRegistryService implements BeforeApplicationShutdown {
     for (const set of sets) for (const writer of [...set]) writer.close(reason);
   }
 
+  /**
+   * Ends every stream so its client comes back (`shutdownRetry`: a `retry:` hint, then the
+   * connection dropped once the hint left) and waits, briefly, until they are gone: a connection
+   * still open would hold the server's close() open.
+   */
   async beforeApplicationShutdown(): Promise<void> {
-    const compressed = [...this.streams.values()].flatMap((set) => [...set].filter((w) => w.encoding));
+    const writers = [...this.streams.values()].flatMap((set) => [...set]);
     this.closeAll(undefined, 'shutdown');
-    // A compressed stream ends once zlib has written its trailer: wait for that (briefly), or
-    // its keep-alive connection would hold the server's close() open.
-    if (compressed.length) await settleWithin(Promise.all(compressed.map((w) => w.finished())), SHUTDOWN_GRACE_MS);
+    if (writers.length) await settleWithin(Promise.all(writers.map((w) => w.finished())), SHUTDOWN_GRACE_MS);
   }
 
   /** @internal Counts a dispatch stream under its default scope (`controller/event`). */

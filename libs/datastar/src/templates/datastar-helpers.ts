@@ -1,12 +1,13 @@
 import type Handlebars from 'handlebars';
 import { DATASTAR_EVENT_METHODS, DATASTAR_LOCALS } from '../datastar.constants';
-import { NO_CONTROLLER_FOR_ACTION, UNKNOWN_ACTION_EVENT, WRONG_ACTION_METHOD } from '../datastar.messages';
+import { INVALID_SCRIPT_OPTION, NO_CONTROLLER_FOR_ACTION, UNKNOWN_ACTION_EVENT, WRONG_ACTION_METHOD } from '../datastar.messages';
 import type { DatastarEventMethod } from '../interfaces/on-event-options.interface';
 import { normalizePath, type DatastarSettings } from '../core/datastar-settings';
 import {
   action, escapeAttribute, expr, expressionLiteral,
   type ActionMethod, type ActionOptions,
 } from '../protocol';
+import { pageFailureAttributes } from './page-failures';
 
 /** What pages and fragments carry for the helpers, under `_datastar` in the locals. */
 export interface DatastarViewData {
@@ -39,11 +40,12 @@ export type EventMethodLookup = (controller: string, event: string) => DatastarE
  * `{{ds-action 'increment'}}` (this controller's event, or `'counter/increment'`) in the method
  * the event declares; `{{ds-post 'increment'}}` & co. name the method and fail to render when the
  * event declares another. Options as hash arguments: `{{ds-post 'save' contentType='form' include='^form\.'}}`;
- * `<div {{ds-signals}}>`; `<body {{ds-tab-id}}>`; `{{ds-script}}`; `{{ds-url 'increment'}}`.
+ * `<div {{ds-signals}}>`; `<body {{ds-tab-id}}>`; `{{ds-url 'increment'}}`; `{{ds-script}}` (the client,
+ * and what the page does when a request fails: `{{ds-script notice=false reloadOn401=false}}` turns it off).
  */
 export function registerDatastarHelpers(
   hbs: typeof Handlebars,
-  settings: Pick<DatastarSettings, 'csrf' | 'clientUrl' | 'clientIntegrity'>,
+  settings: Pick<DatastarSettings, 'csrf' | 'clientUrl' | 'clientIntegrity' | 'errorsSignal'>,
   dispatchPath: () => string,
   methodOf: EventMethodLookup = () => undefined,
 ): void {
@@ -103,9 +105,16 @@ export function registerDatastarHelpers(
     return new hbs.SafeString(`data-signals:tab-id="${escapeAttribute(TAB_ID_EXPRESSION)}"`);
   });
 
-  hbs.registerHelper('ds-script', function () {
-    const { clientUrl, clientIntegrity } = settings;
+  // The failure handlers sit on the client's own script element: a page needs nothing else to show failures.
+  hbs.registerHelper('ds-script', function (helperOptions?: Handlebars.HelperOptions) {
+    const { clientUrl, clientIntegrity, errorsSignal } = settings;
+    const options = { notice: true, reloadOn401: true };
+    for (const [key, value] of Object.entries(helperOptions?.hash ?? {})) {
+      if (!Object.hasOwn(options, key) || typeof value !== 'boolean') throw new Error(INVALID_SCRIPT_OPTION(key, value));
+      options[key as keyof typeof options] = value;
+    }
     const sri = clientIntegrity ? ` integrity="${escapeAttribute(clientIntegrity)}" crossorigin="anonymous"` : '';
-    return new hbs.SafeString(`<script type="module" src="${escapeAttribute(clientUrl)}"${sri}></script>`);
+    const failures = pageFailureAttributes({ ...options, errorsSignal });
+    return new hbs.SafeString(`<script type="module" src="${escapeAttribute(clientUrl)}"${sri}${failures ? ` ${failures}` : ''}></script>`);
   });
 }

@@ -1,13 +1,12 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import Handlebars from 'handlebars';
 import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { DatastarPaths } from '../core/datastar-paths';
 import { DATASTAR_SETTINGS, type DatastarSettings } from '../core/datastar-settings';
 import { DATASTAR_LOCALS } from '../datastar.constants';
-import { NO_VIEWS, TEMPLATE_NOT_FOUND } from '../datastar.messages';
+import { NO_VIEWS, TEMPLATE_NOT_FOUND, VIEWS_MISSING } from '../datastar.messages';
 import { DatastarHandlerRegistry } from '../core/datastar-handler.registry';
-import type { DatastarContext } from '../core/request-context';
 import type { TemplateSource } from '../interfaces/template-source.interface';
 import { registerDatastarHelpers, type DatastarViewData } from './datastar-helpers';
 
@@ -15,14 +14,21 @@ const TEMPLATE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_\-/.]*$/;
 
 /**
  * One Handlebars instance for `@Render` pages and `patchElement` fragments: same partials, same
- * helpers, compiled templates cached.
+ * helpers. With `cacheTemplates` every file is compiled once; without it (the default outside
+ * production) a template or partial whose file changed is read again, so edits need no restart.
  */
 @Injectable()
 export class DatastarTemplates implements OnModuleInit {
   /** The isolated Handlebars instance: register your own helpers and partials on it. */
   readonly handlebars = Handlebars.create();
   readonly viewsDir?: string;
-  private readonly cache = new Map<string, Handlebars.TemplateDelegate>();
+  private readonly logger = new Logger('Datastar');
+  /** Compiled templates by file, with the file's mtime when they were compiled (0 when caching). */
+  private readonly compiled = new Map<string, { mtimeMs: number; template: Handlebars.TemplateDelegate }>();
+  /** The file of each template name (only when caching: a new file may appear while developing). */
+  private readonly files = new Map<string, string>();
+  /** The mtime of each registered partial's file: only edited partials are registered again. */
+  private readonly partials = new Map<string, number>();
   private readonly caching: boolean;
 
   constructor(
@@ -38,22 +44,29 @@ export class DatastarTemplates implements OnModuleInit {
   }
 
   onModuleInit(): void {
+    // A relative `views` that resolved elsewhere would otherwise fail only at the first page request.
+    if (this.viewsDir && !isDirectory(this.viewsDir)) this.logger.warn(VIEWS_MISSING(this.viewsDir, process.cwd()));
     this.loadPartials();
   }
 
-  /** Registers every `.hbs` under `<views>/partials` by its relative path: `partials/history-item.hbs` -> `history-item`. */
+  /**
+   * Registers every `.hbs` under `<views>/partials` by its relative path (`partials/history-item.hbs`
+   * -> `history-item`); again only those whose file changed since.
+   */
   loadPartials(): void {
     if (!this.viewsDir) return;
     const dir = join(this.viewsDir, 'partials');
     if (!existsSync(dir)) return;
-    for (const file of walk(dir)) {
+    for (const [file, mtimeMs] of walk(dir)) {
+      if (this.partials.get(file) === mtimeMs) continue;
+      this.partials.set(file, mtimeMs);
       const name = relative(dir, file).split(sep).join('/').replace(/\.hbs$/, '');
       this.handlebars.registerPartial(name, readFileSync(file, 'utf8'));
     }
   }
 
   /** Renders a named template (`<views>/<name>.hbs`, or a partial's file) with `locals`. */
-  render(name: string, locals: Record<string, unknown> = {}): string {
+  render(name: string, locals: object = {}): string {
     return this.template(name)(locals);
   }
 
@@ -62,22 +75,16 @@ export class DatastarTemplates implements OnModuleInit {
     return this.handlebars.compile(source);
   }
 
-  /** @internal Renders a TemplateSource for a request context. */
-  renderSource(source: TemplateSource, locals: Record<string, unknown>, ctx?: DatastarContext): string {
+  /**
+   * @internal Renders a TemplateSource; `view`: what the helpers need (the controller for
+   * `{{ds-post 'event'}}`, the signals for `{{ds-signals}}`).
+   */
+  renderSource(source: TemplateSource, locals: Record<string, unknown>, view?: DatastarViewData): string {
     if (typeof source === 'function') return String(source(locals));
     if (source.trimStart().startsWith('<')) return source;
-    const data = ctx ? { ...locals, [DATASTAR_LOCALS]: this.viewData(ctx) } : locals;
+    const data = view ? { ...locals, [DATASTAR_LOCALS]: view } : locals;
     // A template file's final newline would become an empty `elements` line.
     return this.render(source, data).trimEnd();
-  }
-
-  /**
-   * @internal What the helpers need: the controller for `{{ds-post 'event'}}` and, for
-   * `{{ds-signals}}`, the signals this request set with `signal()` (never the assigns, which stay on
-   * the server, nor the locals).
-   */
-  viewData(ctx: DatastarContext): DatastarViewData {
-    return { controller: ctx.controller, signals: { ...ctx.signals } };
   }
 
   /** An Express view engine: `app.engine('hbs', templates.expressEngine)`. */
@@ -90,32 +97,40 @@ export class DatastarTemplates implements OnModuleInit {
   };
 
   private template(name: string): Handlebars.TemplateDelegate {
-    const cached = this.cache.get(name);
-    if (cached) return cached;
+    const known = this.files.get(name);
+    if (known) return this.fileTemplate(known);
     if (!this.viewsDir) throw new Error(NO_VIEWS(name));
     if (!TEMPLATE_NAME.test(name) || name.split('/').includes('..')) throw new Error(TEMPLATE_NOT_FOUND(name, this.viewsDir));
     const candidates = [join(this.viewsDir, `${name}.hbs`), join(this.viewsDir, 'partials', `${name}.hbs`)];
     const file = candidates.find((f) => existsSync(f));
     if (!file) throw new Error(TEMPLATE_NOT_FOUND(name, this.viewsDir));
-    const compiled = this.fileTemplate(file);
-    if (this.caching) this.cache.set(name, compiled);
-    return compiled;
+    if (this.caching) this.files.set(name, file);
+    return this.fileTemplate(file);
   }
 
+  /** Every render starts here: without caching, edited partials and templates are read again first. */
   private fileTemplate(file: string): Handlebars.TemplateDelegate {
-    const key = `file:${file}`;
-    const cached = this.cache.get(key);
-    if (cached) return cached;
-    const compiled = this.compile(readFileSync(file, 'utf8'));
-    if (this.caching) this.cache.set(key, compiled);
-    return compiled;
+    const cached = this.compiled.get(file);
+    if (cached && this.caching) return cached.template;
+    if (!this.caching) this.loadPartials();
+    const mtimeMs = this.caching ? 0 : statSync(file).mtimeMs;
+    if (cached?.mtimeMs === mtimeMs) return cached.template;
+    const template = this.compile(readFileSync(file, 'utf8'));
+    this.compiled.set(file, { mtimeMs, template });
+    return template;
   }
 }
 
-function* walk(dir: string): Generator<string> {
+function isDirectory(path: string): boolean {
+  return existsSync(path) && statSync(path).isDirectory();
+}
+
+/** Every `.hbs` file under `dir`, with its mtime. */
+function* walk(dir: string): Generator<[file: string, mtimeMs: number]> {
   for (const entry of readdirSync(dir)) {
     const path = join(dir, entry);
-    if (statSync(path).isDirectory()) yield* walk(path);
-    else if (entry.endsWith('.hbs')) yield path;
+    const stat = statSync(path);
+    if (stat.isDirectory()) yield* walk(path);
+    else if (entry.endsWith('.hbs')) yield [path, stat.mtimeMs];
   }
 }

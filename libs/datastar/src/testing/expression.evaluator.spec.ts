@@ -15,7 +15,10 @@ describe('evaluateExpression', () => {
     expect(run("$['foo-bar']", signals)).toBe(7);
     expect(run('$foo-bar', signals)).toBe(7); // like the client: a hyphen continues the name
     expect(run('$count - 1', signals)).toBe(2);
-    expect(run('$missing', signals)).toBeUndefined();
+    // like the client: reading a missing signal creates it as ''
+    expect(run('$missing', signals)).toBe('');
+    expect(signals).toHaveProperty('missing', '');
+    expect(run("$other ?? 'd'", signals)).toBe('');
   });
 
   it('evaluates literals and object literals (data-signals values)', () => {
@@ -92,8 +95,9 @@ describe('evaluateExpression', () => {
   });
 
   it('names the missing signal when a path breaks', () => {
-    expect(() => run('$user.name', {})).toThrow(/Cannot read "name" of undefined \(the signal \$user is missing\)/);
-    expect(() => run('$user.name.first', { user: {} })).toThrow(/Cannot read "first" of undefined \(the signal \$user\.name is missing\)/);
+    expect(run('$user.name', {})).toBeUndefined(); // $user is created as '', which has no name
+    expect(() => run('$user.name.first', {})).toThrow(/Cannot read "first" of undefined \(the signal \$user\.name is missing\)/);
+    expect(() => run('$user.name.first.x', { user: {} })).toThrow(/Cannot read "x" of undefined \(the signal \$user\.name\.first is missing\)/);
   });
 
   it('refuses what it does not emulate, quoting the expression', () => {

@@ -74,7 +74,10 @@ class Evaluator {
       case 'member': {
         const object = this.run(node.object);
         if ((object === null || object === undefined) && node.optional) return undefined;
-        return readMember(object, this.key(node.property), node);
+        const key = this.key(node.property);
+        // The client's signal proxy creates a signal it is asked for as '' ($x ?? 'd' gives '').
+        if (isPlainObject(object) && !Object.hasOwn(object, key) && isSignalPath(node.object) && !isUnsafeKey(key)) object[key] = '';
+        return readMember(object, key, node);
       }
       case 'call': return this.call(node);
       case 'action': {
@@ -223,6 +226,13 @@ class Evaluator {
     node[path[path.length - 1]] = value;
     this.scope.onWrite?.(path);
   }
+}
+
+/** `$`, `$a`, `$a.b`: a node that reads the signals tree. */
+function isSignalPath(node: Node): boolean {
+  let n = node;
+  while (n.kind === 'member') n = n.object;
+  return n.kind === 'signals';
 }
 
 /** Reads `object[key]`: own data of signals and arrays, `length` of strings, properties of DOM objects. */

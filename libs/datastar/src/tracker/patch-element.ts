@@ -6,8 +6,11 @@ import { idSelector } from './css';
 export interface PatchElementOptions extends PatchElementsOptions {
   /** Id of the target element: `to: 'history-list'` is `selector: '#history-list'`. */
   to?: string;
-  /** Extra template data for this fragment only (over the assigns and signals). */
-  locals?: Record<string, unknown>;
+  /**
+   * Template data for this fragment: over the request's signals and assigns in `patchElement`,
+   * the only data in `renderFragment` (any object, e.g. an entity typed by an interface).
+   */
+  locals?: object;
 }
 
 /** Raw HTML has no template data: `patchElements()` takes every option but `locals`. */
@@ -20,7 +23,7 @@ export type PatchHtmlOptions = Omit<PatchElementOptions, 'locals'>;
 export function fragmentPatch(
   source: TemplateSource,
   options: PatchElementOptions,
-  render: (source: TemplateSource, locals: Record<string, unknown> | undefined) => string,
+  render: (source: TemplateSource, locals: object | undefined) => string,
 ): DatastarEvent {
   const { locals, ...patch } = options;
   return htmlPatch(render(source, locals), patch);

@@ -9,6 +9,7 @@ import {
 } from '../protocol';
 import { signalsOf } from '../core/request-signals';
 import { DatastarTemplates } from '../templates/datastar-templates.service';
+import type { DatastarViewData } from '../templates/datastar-helpers';
 import type { TemplateSource } from '../interfaces/template-source.interface';
 import { DatastarContext, datastarStorage } from '../core/request-context';
 import { fragmentPatch, htmlPatch, type PatchElementOptions, type PatchHtmlOptions } from './patch-element';
@@ -57,7 +58,24 @@ export class SignalTracker {
    */
   patchElement(source: TemplateSource, options: PatchElementOptions = {}): this {
     const ctx = this.context('patchElement', true);
-    return this.enqueue(ctx, fragmentPatch(source, options, (s, locals) => this.templates.renderSource(s, ctx.locals(locals), ctx)));
+    return this.enqueue(ctx, fragmentPatch(source, options, (s, locals) => this.templates.renderSource(s, ctx.locals(locals), viewData(ctx))));
+  }
+
+  /**
+   * A fragment as a patch event, not sent: for `pubsub.publish()` to every tab (or to return).
+   * Rendered as `patchElement` renders (the same template names; `{{ds-action 'toggle'}}` targets
+   * this handler's controller) but from `locals` alone: this request's signals and assigns belong
+   * to one browser. Outside a request, actions must name their controller (`'todos/toggle'`).
+   * @example pubsub.publish('todos', this.ds.renderFragment('todo-item', { to: 'todo-list', mode: 'append', locals: todo }))
+   */
+  renderFragment(source: TemplateSource, options: PatchElementOptions = {}): DatastarEvent {
+    return fragmentPatch(source, options, (s, locals) => this.renderToString(s, locals));
+  }
+
+  /** The HTML of `renderFragment`: the fragment rendered from `locals` alone, for this controller. */
+  renderToString(source: TemplateSource, locals: object = {}): string {
+    const controller = datastarStorage.getStore()?.controller;
+    return this.templates.renderSource(source, { ...locals }, { controller, signals: {} });
   }
 
   /** Patches raw HTML (no template). */
@@ -176,6 +194,15 @@ export class SignalTracker {
     if (patches && ctx.kind === 'page') throw new Error(PAGE_CANNOT(method));
     return ctx;
   }
+}
+
+/**
+ * What the helpers need for a request's own fragment: the controller for `{{ds-post 'event'}}` and,
+ * for `{{ds-signals}}`, the signals it set with `signal()` (never the assigns, which stay on the
+ * server, nor the locals).
+ */
+function viewData(ctx: DatastarContext): DatastarViewData {
+  return { controller: ctx.controller, signals: { ...ctx.signals } };
 }
 
 function hasOwnKeys(object: object): boolean {

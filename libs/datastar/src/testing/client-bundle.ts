@@ -1,0 +1,101 @@
+/**
+ * Where the page driver gets the Datastar client it runs, in this order:
+ * 1. a file: `PageOptions.clientPath` or the `DATASTAR_JS` environment variable;
+ * 2. the app itself, when the page's client script is on the page's origin;
+ * 3. a cache folder, for a CDN script pinned with `integrity` (downloaded once, verified).
+ * Whatever the source, a script with `integrity` only runs a client that matches it, as a browser would.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { scanStartTags } from './html-scan';
+
+/** The `<script src>` a page loads its Datastar client with. */
+export interface ClientScriptTag {
+  /** Absolute URL. */
+  src: string;
+  integrity?: string;
+}
+
+export interface ClientBundle {
+  code: string;
+  /** Where it came from, for messages. */
+  from: string;
+}
+
+export interface ClientBundleOptions {
+  /** A bundle file (clientPath option or DATASTAR_JS). */
+  path?: string;
+  cacheDir: string;
+  /** Headers for a request to the app (auth, cookies). */
+  headers: Record<string, string>;
+}
+
+/** The page's Datastar client script: a `<script src>` whose file name starts with "datastar". */
+export function clientScriptTag(html: string, pageUrl: string): ClientScriptTag | undefined {
+  for (const tag of scanStartTags(html)) {
+    if (tag.name !== 'script') continue;
+    const src = tag.attributes.find(([name]) => name === 'src')?.[1];
+    if (!src) continue;
+    const url = new URL(src, pageUrl);
+    if (!/^datastar\b/i.test(url.pathname.split('/').pop() ?? '')) continue;
+    const integrity = tag.attributes.find(([name]) => name === 'integrity')?.[1]?.trim();
+    return { src: url.href, ...(integrity ? { integrity } : {}) };
+  }
+  return undefined;
+}
+
+/** The client to run, or why there is none (a string). Throws when the page would break in a browser. */
+export async function findClientBundle(
+  pageUrl: string, tag: ClientScriptTag | undefined, options: ClientBundleOptions,
+): Promise<ClientBundle | string> {
+  if (options.path) {
+    const code = await readFile(options.path).catch((error: Error) => {
+      throw new Error(`The Datastar client file ${options.path} cannot be read (${error.message}).`);
+    });
+    return verified(code, tag, options.path);
+  }
+  if (!tag) return 'the page has no Datastar <script src> and no clientPath or DATASTAR_JS was given';
+  if (new URL(tag.src).origin === new URL(pageUrl).origin) {
+    const res = await fetch(tag.src, { headers: options.headers });
+    if (!res.ok) throw new Error(`The page loads its Datastar client from ${tag.src}, which answered ${res.status}: in a browser nothing would run.`);
+    return verified(Buffer.from(await res.arrayBuffer()), tag, tag.src);
+  }
+  if (!tag.integrity) return `the page loads its client from ${tag.src} without an integrity hash: set clientPath or DATASTAR_JS`;
+  const file = join(options.cacheDir, `${createHash('sha256').update(tag.integrity).digest('hex').slice(0, 32)}.js`);
+  const cached = await readFile(file).catch(() => undefined);
+  if (cached && matchesIntegrity(cached, tag.integrity)) return { code: cached.toString('utf8'), from: file };
+  let downloaded: Buffer;
+  try {
+    const res = await fetch(tag.src, { signal: AbortSignal.timeout(15_000) });
+    if (!res.ok) return `downloading ${tag.src} answered ${res.status}`;
+    downloaded = Buffer.from(await res.arrayBuffer());
+  } catch (error) {
+    return `downloading ${tag.src} failed (${(error as Error).message}): set clientPath or DATASTAR_JS`;
+  }
+  const bundle = verified(downloaded, tag, tag.src);
+  await mkdir(options.cacheDir, { recursive: true });
+  // Written aside and renamed, so a parallel test never reads half a file.
+  const part = `${file}.${process.pid}.part`;
+  await writeFile(part, downloaded);
+  await rename(part, file);
+  return bundle;
+}
+
+/** Subresource Integrity: does `code` match one of the hashes (`sha256-…`, `sha384-…`, `sha512-…`)? */
+export function matchesIntegrity(code: Buffer, integrity: string): boolean {
+  return integrity.split(/\s+/).some((entry) => {
+    const m = /^(sha256|sha384|sha512)-([A-Za-z0-9+/=_-]+)(?:\?.*)?$/.exec(entry);
+    return m !== null && createHash(m[1]).update(code).digest('base64') === m[2];
+  });
+}
+
+function verified(code: Buffer, tag: ClientScriptTag | undefined, from: string): ClientBundle {
+  if (tag?.integrity && !matchesIntegrity(code, tag.integrity)) {
+    throw new Error(
+      `The Datastar client from ${from} does not match the page's integrity="${tag.integrity}" `
+      + `(its sha256 is ${createHash('sha256').update(code).digest('hex')}): a browser would refuse to run it.`,
+    );
+  }
+  return { code: code.toString('utf8'), from };
+}
