@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // nestjs-datastar benchmarks: `npm run bench` (all six scenarios) or `npm run bench -- <scenario>`.
-// Scenarios: dispatch, fanout, encoding, scaleout, validation, live; `profile [express|fastify]`
+// Scenarios: dispatch, fanout, encoding, scaleout, validation, live, replay; `profile [express|fastify]`
 // profiles the dispatch server. BENCH_QUICK=1 for short development runs. See README "Benchmarks".
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { BENCH_DIR, killAll } from './lib/proc.mjs';
 const ROOT = join(BENCH_DIR, '..');
 const args = process.argv.slice(2);
 const quick = process.env.BENCH_QUICK === '1';
-const SCENARIOS = ['dispatch', 'fanout', 'encoding', 'scaleout', 'validation', 'live'];
+const SCENARIOS = ['dispatch', 'fanout', 'encoding', 'scaleout', 'validation', 'live', 'replay'];
 
 // The bench builds its own copy of the library into bench/.lib (tsc, as users get it) and every
 // server loads `nestjs-datastar` from there: other work on libs/datastar/dist (clean, rebuild,

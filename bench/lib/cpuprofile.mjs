@@ -38,7 +38,8 @@ function shortUrl(url) {
     .replace(/.*\/bench\//, 'bench/');
 }
 
-export function summariseProfile(file, top = 25) {
+/** `requests`: how many the profiled window served, for a µs-per-request column. */
+export function summariseProfile(file, top = 25, requests = 0) {
   const profile = JSON.parse(readFileSync(file, 'utf8'));
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map();
@@ -61,9 +62,13 @@ export function summariseProfile(file, top = 25) {
     areas.set(area, (areas.get(area) ?? 0) + us);
   }
   const busy = total - idle;
-  const pct = (us) => `${((100 * us) / busy).toFixed(1)}%`.padStart(6);
+  const perRequest = (us) => (requests ? `${(us / requests).toFixed(1).padStart(6)} us/req` : '');
+  const pct = (us) => `${((100 * us) / busy).toFixed(1)}%`.padStart(6) + perRequest(us);
   const lines = [];
-  lines.push(`profile ${file}: ${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s busy (percentages of busy time)`);
+  lines.push(
+    `profile ${file}: ${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s busy (percentages of busy time)` +
+      (requests ? `, ${requests} requests: ${(busy / requests).toFixed(1)} us busy per request` : ''),
+  );
   lines.push('\nself time by area:');
   for (const [area, us] of [...areas].filter(([a]) => a !== 'idle').sort((a, b) => b[1] - a[1])) {
     lines.push(`  ${pct(us)}  ${area}`);

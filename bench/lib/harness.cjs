@@ -41,7 +41,6 @@ const probes = new Map([
   // CPU time used by this server so far (user + system, microseconds): cost per request under load
   // is far steadier than req/s on a shared machine.
   ['cpu', () => process.cpuUsage()],
-  // For investigations: a heap snapshot after GC, written where the caller says.
   // For investigations: sampled allocations, garbage included (what makes GC work), to a file.
   ['alloc-start', () => inspectorPost('HeapProfiler.startSampling', {
     samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true,
@@ -51,6 +50,18 @@ const probes = new Map([
     require('node:fs').writeFileSync(file, JSON.stringify(profile));
     return file;
   }],
+  // The profile scenario: a CPU profile of the measured window only (no start-up, no warm-up).
+  ['cpuprof-start', async () => {
+    await inspectorPost('Profiler.enable');
+    await inspectorPost('Profiler.setSamplingInterval', { interval: 500 });
+    await inspectorPost('Profiler.start');
+  }],
+  ['cpuprof-stop', async (file) => {
+    const { profile } = await inspectorPost('Profiler.stop');
+    require('node:fs').writeFileSync(file, JSON.stringify(profile));
+    return file;
+  }],
+  // For investigations: a heap snapshot after GC, written where the caller says.
   ['heapsnapshot', (file) => {
     memory();
     return require('node:v8').writeHeapSnapshot(file);

@@ -53,6 +53,7 @@ class BroadcastController {
   imports: [
     DatastarModule.forRoot({
       views: harness.VIEWS,
+      cacheTemplates: true, // as in production, whatever NODE_ENV says
       live: {
         secret: 'bench-live-secret-'.repeat(3),
         // One loopback client opens every session: the per-client cap on sessions waiting for

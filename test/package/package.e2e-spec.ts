@@ -134,7 +134,7 @@ describe('the packed nestjs-datastar package', () => {
     expect(manifest.devDependencies).toBeUndefined();
     expect(manifest.peerDependencies).toMatchObject({ '@nestjs/common': '^12.0.0', '@nestjs/core': '^12.0.0' });
     const optional = Object.keys(manifest.peerDependenciesMeta).filter((n) => manifest.peerDependenciesMeta[n].optional).sort();
-    expect(optional).toEqual(['@angular-devkit/schematics', 'class-transformer', 'class-validator', 'ioredis', 'linkedom']);
+    expect(optional).toEqual(['@angular-devkit/schematics', 'class-transformer', 'class-validator', 'happy-dom', 'ioredis', 'linkedom']);
     expect(manifest.exports['.']).toEqual({ types: './dist/index.d.ts', default: './dist/index.js' });
     expect(manifest.exports['./testing']).toEqual({ types: './dist/testing/index.d.ts', default: './dist/testing/index.js' });
     expect(manifest.schematics).toBe('./schematics/collection.json');

@@ -105,10 +105,10 @@ export type {
   MessageEventLike, OnEventOptions, PatchElementOptions, PatchElementsOptions, PatchSignalsOptions,
   ReadSignalsOptions, RedirectOptions, RedisConnectionOptions, SignalsLimits, SignalsSource,
   SseCloseReason, SseCompressionOptions, SseEncoding, SseWriterOptions, StarControllerOptions,
-  StreamHandle, TemplateSource, ValidationErrors,
+  StreamHandle, TemplateSource, TopicBacklogOptions, TopicSubscribeOptions, ValidationErrors,
 } from 'nestjs-datastar';
 export type {
   DatastarReceived, DatastarResponse, EventRequestOptions, HttpAppLike, HttpMethod, HttpTarget,
-  PageOptions, PageRequest, PageResponse, PatchElementsExpectation, PatchElementsView,
+  PageOptions, PageRequest, PageResponse, PageRuntime, PatchElementsExpectation, PatchElementsView,
   PatchSignalsView, RequestOptions, SseEvent, StreamOptions, StreamResponse, TestClientOptions,
 } from 'nestjs-datastar/testing';

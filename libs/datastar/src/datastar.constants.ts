@@ -45,3 +45,6 @@ export const DEFAULT_MAX_SIGNAL_BYTES = 64 * 1024;
 export const DEFAULT_FLASH_MS = 4_000;
 /** The embedded live session store's folder, under the working directory. */
 export const DEFAULT_LIVE_STORE_DIR = '.datastar/sessions';
+/** Several processes (`pubsub.redis`): how long a forwarded live request waits, and a session owner's lease. */
+export const DEFAULT_FORWARD_TIMEOUT_MS = 5_000;
+export const DEFAULT_OWNER_LEASE_MS = 30_000;

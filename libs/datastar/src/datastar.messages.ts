@@ -48,6 +48,10 @@ export const INVALID_SCRIPT_OPTION = (key: string, value: unknown) =>
   `{{ds-script}} has no option ${key}=${JSON.stringify(value)}: use notice=false (no failure notice) or ` +
   'reloadOn401=false (a 401 shows the notice instead of reloading the page).';
 
+export const INVALID_CONNECTION_OPTION = (key: string, value: unknown) =>
+  `{{ds-connection}} has no option ${key}=${JSON.stringify(value)}: use reconnecting='...', lost='...' and ` +
+  "reload='...' for its texts, or style=false to style #ds-connection yourself.";
+
 export const INVALID_PATH = (path: string) =>
   `Invalid Datastar path "${path}": use URL path characters only, e.g. 'ds' or 'api/ds'.`;
 

@@ -37,6 +37,8 @@ export { TabClaims, MemoryTabClaims, RedisTabClaims, validTabId, type Claim } fr
 export { DatastarPubSub } from './pubsub/datastar-pubsub';
 export { MemoryPubSub } from './pubsub/memory-pubsub';
 export { RedisPubSub } from './pubsub/redis-pubsub';
+export type { TopicSubscribeOptions } from './pubsub/topic-resume';
+export type { TopicBacklogOptions } from './pubsub/topic-backlog';
 export type { RedisConnectionOptions } from './redis/redis-connection';
 export type { EventSource } from './streams/pipe-events';
 export { LiveView } from './live/live-view.decorator';

@@ -143,6 +143,8 @@ export class ChatRoom implements OnModuleInit, OnApplicationShutdown {
    * resume). Rendered with the template's escaping: text can never become markup.
    */
   private render(event: MessageEventLike): DatastarEvent | null {
+    // Already a Datastar event: the whole list, sent again on a resync.
+    if (event.type) return event as DatastarEvent;
     let patch = this.rendered.get(event);
     if (patch !== undefined) return patch;
     const message = parseMessage(event.data);

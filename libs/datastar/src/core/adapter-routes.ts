@@ -6,7 +6,8 @@ import type { DatastarEventMethod } from '../interfaces/on-event-options.interfa
 import { DatastarRequestPolicy } from './datastar-request.policy';
 import { ExecutionContextHost, createRouterExceptionFilters, type RouterExceptionFilters } from './nest-internals';
 
-type Run = (req: any, res: any, next?: unknown) => Promise<void>;
+/** A route's work: a promise only when it did not complete at once. */
+type Run = (req: any, res: any, next?: unknown) => void | Promise<void>;
 
 /**
  * The methods a route answers: fixed, or read from the request (the dispatch route: its event's
@@ -50,6 +51,7 @@ export class AdapterRoutes {
     const adapter: any = this.adapterHost.httpAdapter;
     for (const method of DATASTAR_EVENT_METHODS) {
       adapter[method.toLowerCase()](route, (req: any, res: any, next?: unknown) => {
+        let done: void | Promise<void>;
         try {
           this.policy.check(req);
           const allowed = typeof methods === 'function' ? methods(req) : methods;
@@ -58,10 +60,11 @@ export class AdapterRoutes {
             (res.raw ?? res).setHeader('Allow', allow);
             throw new MethodNotAllowedException(METHOD_NOT_ALLOWED(String(req.method), allow));
           }
+          done = run(req, res, next);
         } catch (error) {
           return this.fail(error, req, res, next);
         }
-        run(req, res, next).catch((error) => this.fail(error, req, res, next));
+        done?.catch((error) => this.fail(error, req, res, next));
       });
     }
   }

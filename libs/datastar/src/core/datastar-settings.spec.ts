@@ -51,9 +51,10 @@ describe('resolveDatastarSettings', () => {
       expect(settings.exposeErrors).toBe(false);
     });
 
-    it('writer: 15 s heartbeat, the writer\'s own buffer bound, no compression; in-memory pub/sub', () => {
-      expect(settings.writer).toEqual({ heartbeat: 15_000, maxBufferedBytes: undefined, compression: undefined });
+    it('writer: 15 s heartbeat, the writer\'s own buffer bound, no compression, a 0.5-3 s retry hint at shutdown; in-memory pub/sub with a backlog', () => {
+      expect(settings.writer).toEqual({ heartbeat: 15_000, heartbeatEvent: false, maxBufferedBytes: undefined, compression: undefined, shutdownRetry: { min: 500, max: 3000 } });
       expect(settings.redis).toBeUndefined();
+      expect(settings.backlog).toEqual({ maxEvents: 100, maxBytes: 65_536, maxTopics: 1000, maxAgeMs: 3_600_000 });
       expect(settings.streams).toEqual({ browserCookie: 'ds_bid', owner: undefined });
     });
 
@@ -107,6 +108,7 @@ describe('resolveDatastarSettings', () => {
         cacheTemplates: false,
         helpers,
         heartbeat: 500,
+        heartbeatEvent: true,
         maxBufferedBytes: 2048,
         compression: true,
         streams: { browserCookie: false, owner },
@@ -123,9 +125,20 @@ describe('resolveDatastarSettings', () => {
       expect(settings.exposeErrors).toBe(true);
       expect(settings.cacheTemplates).toBe(false);
       expect(settings.helpers).toEqual(helpers);
-      expect(settings.writer).toEqual({ heartbeat: 500, maxBufferedBytes: 2048, compression: true });
+      expect(settings.writer).toEqual({ heartbeat: 500, heartbeatEvent: true, maxBufferedBytes: 2048, compression: true, shutdownRetry: { min: 500, max: 3000 } });
       expect(settings.streams).toEqual({ browserCookie: false, owner });
       expect(settings.live).toMatchObject({ secret: SECRET, graceMs: 0, flashMs: 0, clientKey, maxSignalBytes: 100 });
+    });
+
+    it('shutdownRetry and pubsub.backlog: given values kept, false turns them off, bad ones refused', () => {
+      expect(resolveDatastarSettings({ shutdownRetry: { min: 0, max: 10 } }).writer.shutdownRetry).toEqual({ min: 0, max: 10 });
+      expect(resolveDatastarSettings({ shutdownRetry: { min: 4000 } }).writer.shutdownRetry).toEqual({ min: 4000, max: 4000 });
+      expect(resolveDatastarSettings({ shutdownRetry: false }).writer.shutdownRetry).toBe(false);
+      expect(() => resolveDatastarSettings({ shutdownRetry: { min: 10, max: 5 } })).toThrow('DatastarModule option shutdownRetry must be');
+      expect(() => resolveDatastarSettings({ shutdownRetry: { min: 1.5 } })).toThrow('DatastarModule option shutdownRetry must be');
+      expect(resolveDatastarSettings({ pubsub: { backlog: { maxEvents: 5 } } }).backlog).toEqual({ maxEvents: 5, maxBytes: 65_536, maxTopics: 1000, maxAgeMs: 3_600_000 });
+      expect(resolveDatastarSettings({ pubsub: { backlog: false } }).backlog).toBe(false);
+      expect(() => resolveDatastarSettings({ pubsub: { backlog: { maxBytes: 0 } } })).toThrow('DatastarModule option pubsub.backlog.maxBytes must be');
     });
 
     it('a clientUrl of your own has no integrity unless you give one', () => {

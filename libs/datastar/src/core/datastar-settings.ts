@@ -3,8 +3,8 @@ import type { HelperDelegate } from 'handlebars';
 import { resolve } from 'node:path';
 import {
   DEFAULT_BROWSER_COOKIE, DEFAULT_CSRF_HEADER, DEFAULT_CSRF_SIGNAL, DEFAULT_DISPATCH_PATH, DEFAULT_ERRORS_SIGNAL,
-  DEFAULT_FLASH_MS, DEFAULT_GRACE_MS, DEFAULT_HEARTBEAT_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_LIVE_STORE_DIR,
-  DEFAULT_MAX_PENDING_PER_CLIENT, DEFAULT_MAX_PENDING_SESSIONS, DEFAULT_MAX_SIGNAL_BYTES, DEFAULT_TOKEN_TTL_MS, MIN_SECRET_LENGTH,
+  DEFAULT_FLASH_MS, DEFAULT_FORWARD_TIMEOUT_MS, DEFAULT_GRACE_MS, DEFAULT_HEARTBEAT_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_LIVE_STORE_DIR,
+  DEFAULT_MAX_PENDING_PER_CLIENT, DEFAULT_OWNER_LEASE_MS, DEFAULT_MAX_PENDING_SESSIONS, DEFAULT_MAX_SIGNAL_BYTES, DEFAULT_TOKEN_TTL_MS, MIN_SECRET_LENGTH,
   DEFAULT_BACKLOG, DEFAULT_SHUTDOWN_RETRY,
 } from '../datastar.constants';
 import {
@@ -49,6 +49,7 @@ export interface DatastarSettings {
   /** What every SSE writer is opened with (see `openSseWriter`). */
   readonly writer: Readonly<{
     heartbeat: number | false;
+    heartbeatEvent: boolean;
     maxBufferedBytes?: number;
     compression?: boolean | SseCompressionOptions;
     shutdownRetry: Readonly<{ min: number; max: number }> | false;
@@ -76,6 +77,8 @@ export interface DatastarSettings {
     storeFsync: boolean;
     sessionTtlMs: number;
     serializer: LiveSessionSerializer;
+    forwardTimeoutMs: number;
+    ownerLeaseMs: number;
   }>;
 }
 
@@ -129,6 +132,7 @@ export function resolveDatastarSettings(options: DatastarModuleOptions = {}): Da
     writer: f({
       // 0 has always meant "no heartbeat", like false.
       heartbeat: heartbeat === false || heartbeat === 0 ? false : positive('heartbeat', heartbeat),
+      heartbeatEvent: options.heartbeatEvent === true,
       maxBufferedBytes: options.maxBufferedBytes === undefined ? undefined : positive('maxBufferedBytes', options.maxBufferedBytes),
       compression: options.compression,
       shutdownRetry: shutdownRetry(options.shutdownRetry),
@@ -152,6 +156,8 @@ export function resolveDatastarSettings(options: DatastarModuleOptions = {}): Da
       storeFsync: live.storeFsync === true,
       sessionTtlMs: positive('live.sessionTtlMs', live.sessionTtlMs ?? live.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS),
       serializer: live.serializer ?? JSON_SERIALIZER,
+      forwardTimeoutMs: positive('live.forwardTimeoutMs', live.forwardTimeoutMs ?? DEFAULT_FORWARD_TIMEOUT_MS),
+      ownerLeaseMs: positive('live.ownerLeaseMs', live.ownerLeaseMs ?? DEFAULT_OWNER_LEASE_MS),
     }),
   });
 }

@@ -5,6 +5,17 @@ import {
   type ContextCreatorInternals, type RouteParamsFactory,
 } from './nest-internals';
 
+/** A controller method's Nest pipeline around a callback; call it with `[req, res, next]`. */
+export interface HandlerPipeline {
+  (...args: unknown[]): Promise<unknown>;
+  /**
+   * Only when nothing of Nest's runs around the callback (no guard, interceptor or pipe): the
+   * callback's arguments for a call, resolved as the pipeline resolves them, without an async hop
+   * unless a parameter's value is a promise. The caller then calls the callback itself.
+   */
+  readonly direct?: (args: unknown[]) => unknown[] | Promise<unknown[]>;
+}
+
 /**
  * The Nest pipeline a controller method declares (global, class and method guards, interceptors
  * and pipes), around `callback`. This is `ExternalContextCreator.create()` with the host module
@@ -21,7 +32,7 @@ export function createHandlerPipeline(
   contextId: ContextId = STATIC_CONTEXT,
   inquirerId?: string,
   skipInterceptor: (interceptor: unknown) => boolean = () => false,
-): (...args: unknown[]) => Promise<unknown> {
+): HandlerPipeline {
   const c = contextCreatorInternals(creator);
   // ExternalContextCreator hands a params factory the call's arguments as an array ([req, res, next]),
   // RouteParamsFactory reads `{ req, res, next }`: without this, @Req(), @Headers(), @Body()... get nothing.
@@ -46,7 +57,7 @@ export function createHandlerPipeline(
     await applyPipes(resolved, ...args);
     return callback.apply(instance, resolved);
   };
-  return async (...args: unknown[]) => {
+  const run = async (...args: unknown[]) => {
     const resolved = c.contextUtils.createNullArray(argsLength);
     if (canActivate) await canActivate(args);
     const next = handler(resolved, ...args);
@@ -56,6 +67,33 @@ export function createHandlerPipeline(
       : await next();
     return c.transformToResult(result);
   };
+  const bare = !canActivate && !interceptors.length && !pipes.length && paramsOptions.every((param: any) => !param.pipes?.length);
+  if (!bare) return run;
+  return Object.assign(run, { direct: createDirectParams(c, argsLength, paramsOptions) });
+}
+
+/**
+ * What `createPipesFn` resolves when there are no pipes, as a plain loop: each parameter's value,
+ * pipeable ones awaited (only when they are promises).
+ */
+function createDirectParams(c: ContextCreatorInternals, argsLength: number, paramsOptions: any[]) {
+  if (!paramsOptions.length) return (args: unknown[]) => args;
+  const params = paramsOptions.map(({ index, extractValue, type }) => ({ index, extractValue, pipeable: PIPEABLE.has(type) || typeof type === 'string' }));
+  return (args: unknown[]): unknown[] | Promise<unknown[]> => {
+    const resolved = c.contextUtils.createNullArray(argsLength);
+    let pending: Array<Promise<unknown>> | undefined;
+    for (const { index, extractValue, pipeable } of params) {
+      const value = extractValue(...args);
+      if (pipeable && isThenable(value)) (pending ??= []).push(Promise.resolve(value).then((settled) => (resolved[index] = settled)));
+      else resolved[index] = value;
+    }
+    return pending ? Promise.all(pending).then(() => resolved) : resolved;
+  };
+}
+
+/** What `await` would wait for: a promise or any object with a `then` method. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as any).then === 'function';
 }
 
 /** Runs a method's guards on the call's arguments (`[req, res, next]`); throws when one refuses. */

@@ -1,20 +1,31 @@
 import { BadRequestException, HttpException } from '@nestjs/common';
-import { readSignals, SignalsError, type ReadSignalsOptions, type Signals } from '../protocol';
+import { SignalsError, type ReadSignalsOptions, type Signals } from '../protocol';
+import { readSignalsNow } from '../protocol/read-signals';
 import { datastarStorage } from './request-context';
 
-const cache = new WeakMap<object, Promise<Signals>>();
+/** Per raw request: its signals, or the promise of them while its body is still being read. */
+const cache = new WeakMap<object, Signals | Promise<Signals>>();
 
-/** Reads a request's signals once (Express or Fastify request), as a Nest HTTP error when invalid. */
-export function signalsOf(req: any, key?: string): Promise<unknown> {
+/**
+ * Reads a request's signals once (Express or Fastify request), as a Nest HTTP error when invalid:
+ * the signals (or one of them, `key`) when they are known at once, which is most requests (a
+ * parsed body, a query), else a promise. Refused signals are always a rejected promise.
+ */
+export function signalsOf(req: any, key?: string): unknown {
+  const read = readOnce(req);
+  if (read instanceof Promise) return key === undefined ? read : read.then((signals) => signals[key]);
+  return key === undefined ? read : read[key];
+}
+
+function readOnce(req: any): Signals | Promise<Signals> {
   const raw = req.raw ?? req;
-  let pending = cache.get(raw);
-  if (!pending) {
-    const ctx = datastarStorage.getStore();
+  let read = cache.get(raw);
+  if (read === undefined) {
     // The app's limits travel with the request context: two apps in one process may differ.
-    pending = readRequestSignals(req, ctx?.readSignals ?? {});
-    cache.set(raw, pending);
+    read = readRequestSignalsNow(req, datastarStorage.getStore()?.readSignals ?? {});
+    cache.set(raw, read);
   }
-  return key === undefined ? pending : pending.then((signals) => signals[key]);
+  return read;
 }
 
 /**
@@ -22,14 +33,26 @@ export function signalsOf(req: any, key?: string): Promise<unknown> {
  * `rawBody: true`, or the raw stream), failing with the Nest HTTP error to answer (400, 408, 413, 415).
  */
 export function readRequestSignals(req: any, options: ReadSignalsOptions): Promise<Signals> {
+  return Promise.resolve(readRequestSignalsNow(req, options));
+}
+
+/** `readRequestSignals` without a promise when the signals are known at once; refused ones reject. */
+function readRequestSignalsNow(req: any, options: ReadSignalsOptions): Signals | Promise<Signals> {
   const raw = req.raw ?? req;
-  return readSignals(
-    {
-      method: raw.method, url: raw.originalUrl ?? raw.url, headers: raw.headers,
-      body: req.body, rawBody: req.rawBody ?? raw.rawBody, stream: raw,
-    },
-    options,
-  ).catch((error) => {
-    throw error instanceof SignalsError ? new HttpException(error.message, error.status) : new BadRequestException(String(error));
-  });
+  try {
+    const read = readSignalsNow(
+      {
+        method: raw.method, url: raw.originalUrl ?? raw.url, headers: raw.headers,
+        body: req.body, rawBody: req.rawBody ?? raw.rawBody, stream: raw,
+      },
+      options,
+    );
+    return read instanceof Promise ? read.catch((error) => Promise.reject(asHttpError(error))) : read;
+  } catch (error) {
+    return Promise.reject(asHttpError(error));
+  }
+}
+
+function asHttpError(error: unknown): HttpException {
+  return error instanceof SignalsError ? new HttpException(error.message, error.status) : new BadRequestException(String(error));
 }

@@ -23,6 +23,13 @@ export function isDtoType(type: unknown): type is new () => object {
  * and class-validator.
  */
 export async function validateSignals(type: new () => object, value: unknown, options: ValidatorOptions = NO_OPTIONS): Promise<SignalsValidation> {
+  return validateSignalsNow(type, value, options);
+}
+
+/** `validateSignals` without a promise for a compiled DTO (dispatch then needs no async hop). */
+export function validateSignalsNow(
+  type: new () => object, value: unknown, options: ValidatorOptions = NO_OPTIONS,
+): SignalsValidation | Promise<SignalsValidation> {
   const libs = libraries();
   const dto = value !== null && typeof value === 'object' && !Array.isArray(value) ? compileDto(type, options, libs) : undefined;
   if (!dto) return validateWithClassValidator(type, value, options);

@@ -60,6 +60,18 @@ export interface DatastarLiveOptions {
   sessionTtlMs?: number;
   /** How a session record becomes the string the store keeps, and back (default JSON). */
   serializer?: LiveSessionSerializer;
+  /**
+   * With `pubsub.redis`: how long a request that landed on another process waits for the answer
+   * of the process that holds the session, in ms, before it is refused with 503 (default 5000).
+   * An owner that is gone is noticed at once; this only bounds a slow or stuck one.
+   */
+  forwardTimeoutMs?: number;
+  /**
+   * With `pubsub.redis`: lifetime of a process's claim on a session (its Redis lease), in ms,
+   * renewed every third of it while the process keeps the session (default 30000). A process that
+   * stops renewing (hung, cut off from Redis) loses its sessions to others after this.
+   */
+  ownerLeaseMs?: number;
 }
 
 /** A timer or subscription a live view started: part of its state, started again on resume. */
@@ -83,6 +95,11 @@ export interface LiveSessionRecord {
   readonly tasks: readonly LiveSessionTaskRecord[];
   /** The page's stream connected once (a page that never connected is not kept when it goes idle). */
   readonly connected: boolean;
+  /**
+   * Ids of the latest requests forwarded from other processes that this session ran: one retried
+   * after its owner died (and answered nobody) is not applied twice.
+   */
+  readonly requests?: readonly string[];
 }
 
 /** Turns session records into the strings a `LiveSessionStore` keeps, and back. */

@@ -74,6 +74,12 @@ export interface DatastarModuleOptions {
   helpers?: Record<string, HelperDelegate>;
   /** Idle-stream heartbeat comment interval in ms (default 15000), or false. */
   heartbeat?: number | false;
+  /**
+   * Beat with a tiny `datastar-heartbeat` event (27 bytes) instead of a comment (3 bytes), which the
+   * page can see (default false). `{{ds-connection}}` (and the live shell) then reopen a stream that
+   * stayed silent for more than two heartbeats: a dead path (bytes dropped, sockets open) is noticed.
+   */
+  heartbeatEvent?: boolean;
   /** Unread bytes a stream may buffer before it is closed as too slow (default 1 MiB). */
   maxBufferedBytes?: number;
   /**

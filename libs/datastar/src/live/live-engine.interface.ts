@@ -24,10 +24,10 @@ export interface LiveEngine {
   renderView(view: LiveViewDefinition, ctx: LiveContext): string;
   renderFragment(source: TemplateSource, locals: Record<string, unknown>): string;
   subscribe(topic: string): Observable<MessageEventLike>;
-  /** Where a soft navigation may go: the target view, or undefined for a full page load. */
-  resolveNavigation(session: LiveSession, to: string): LiveNavigationTarget | undefined;
-  /** The target's guards, run with the navigation's request: what its mount() gets, or undefined for a full page load. */
-  authorizeNavigation(session: LiveSession, target: LiveNavigationTarget, request?: LiveRequest): Promise<LiveMountSession | undefined>;
+  /** Where a soft navigation of a session in view group `group` may go: the target view, or undefined for a full page load. */
+  resolveNavigation(group: string, to: string): LiveNavigationTarget | undefined;
+  /** The target's guards, run with the navigation's request: what session `sid`'s mount() gets, or undefined for a full page load. */
+  authorizeNavigation(sid: string, target: LiveNavigationTarget, request?: LiveRequest): Promise<LiveMountSession | undefined>;
   /** The session ended: forget it. */
   ended(session: LiveSession): void;
 }

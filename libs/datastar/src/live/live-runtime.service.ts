@@ -17,6 +17,7 @@ import type { LiveEngine, LiveNavigationTarget, LiveSettings } from './live-engi
 import { matchRoute, splitTarget } from './live-path';
 import { LiveGuards, targetRequest, type LiveRequest } from './live-guards';
 import type { LiveSession } from './live-session';
+import { LiveCluster } from './live-cluster';
 import { keptSecret } from './live-secret';
 import { LiveSessionsService } from './live-sessions.service';
 import { LiveSessionStorage } from './live-store';
@@ -45,6 +46,7 @@ export class LiveRuntime implements LiveEngine {
     contextCreator: ExternalContextCreator,
     private readonly paths: DatastarPaths,
     readonly storage: LiveSessionStorage,
+    private readonly cluster: LiveCluster,
     @Inject(DATASTAR_SETTINGS) datastar: DatastarSettings,
   ) {
     this.settings = { ...datastar.live, exposeErrors: datastar.exposeErrors };
@@ -61,14 +63,20 @@ export class LiveRuntime implements LiveEngine {
     const { secret, storeDir, tokenTtlMs } = this.settings;
     if (secret !== undefined || !withViews) {
       this.tokens = new LiveTokens(secret ?? randomBytes(32), tokenTtlMs);
-      if (withViews) this.storage.open();
+      if (withViews) this.open();
       return;
     }
     if (process.env.NODE_ENV === 'production') throw new Error(LIVE_SECRET_REQUIRED);
-    this.storage.open();
+    this.open();
     const kept = storeDir === undefined ? undefined : keptSecret(storeDir);
     this.logger.warn(kept ? LIVE_SECRET_KEPT(kept.file) : LIVE_SECRET_GENERATED);
     this.tokens = new LiveTokens(kept?.secret ?? randomBytes(32), tokenTtlMs);
+  }
+
+  /** With Redis, the cluster first: the session store shares its connections. */
+  private open(): void {
+    this.cluster.open();
+    this.storage.open();
   }
 
   /** The view whose route pattern is `route` (a stored session's), if the app still has it. */
@@ -90,10 +98,10 @@ export class LiveRuntime implements LiveEngine {
     return this.pubsub.subscribe(topic);
   }
 
-  resolveNavigation(session: LiveSession, to: string): LiveNavigationTarget | undefined {
+  resolveNavigation(group: string, to: string): LiveNavigationTarget | undefined {
     const { path, search } = splitTarget(to);
     const match = this.matchView(path);
-    if (!match || match.view.stateless || match.view.group !== session.view.group) return undefined;
+    if (!match || match.view.stateless || match.view.group !== group) return undefined;
     const query = Object.fromEntries(new URLSearchParams(search));
     return { view: match.view, path, search, params: { ...query, ...match.params } };
   }
@@ -104,16 +112,17 @@ export class LiveRuntime implements LiveEngine {
    * undefined (a full page load, where the guards answer as usual). Without a request (a
    * navigation from handleInfo) a guarded target is always loaded in full.
    */
-  async authorizeNavigation(session: LiveSession, target: LiveNavigationTarget, request?: LiveRequest): Promise<LiveMountSession | undefined> {
-    if (!request) return this.guards.has(target.view) ? undefined : mountSession(session.id, undefined);
+  async authorizeNavigation(sid: string, target: LiveNavigationTarget, request?: LiveRequest): Promise<LiveMountSession | undefined> {
+    if (!request) return this.guards.has(target.view) ? undefined : mountSession(sid, undefined);
     const route = `${this.paths.globalPrefix ? `/${this.paths.globalPrefix}` : ''}${target.view.route.pattern}`;
     const req = targetRequest(request.req, { ...target, params: this.paramsOf(target.view, target.path) ?? {}, route });
     if (!(await this.guards.allow(target.view, req, request.res))) return undefined;
-    return mountSession(session.id, req);
+    return mountSession(sid, req);
   }
 
   ended(session: LiveSession): void {
     this.sessions.remove(session);
+    this.cluster.release(session.id);
   }
 
   /** The live view a browser path shows, with its route params. */

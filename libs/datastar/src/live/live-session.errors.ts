@@ -7,6 +7,13 @@ export class SessionEndedError extends Error {
   }
 }
 
+/** The session moved to another process while the request waited in its queue: it goes there. */
+export class SessionMovedError extends Error {
+  constructor() {
+    super('live session moved');
+  }
+}
+
 /** The session's queue is full. */
 export class SessionBusyError extends Error {
   constructor() {

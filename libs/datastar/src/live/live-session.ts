@@ -3,12 +3,12 @@ import { randomBytes } from 'node:crypto';
 import type { LiveSessionRecord } from '../interfaces/datastar-live-options.interface';
 import type { DatastarEvent, MessageEventLike, Signals, SseCloseReason, SseWriter } from '../protocol';
 import { logFailure, reportFailure } from '../datastar.errors';
-import { LIVE_TOKEN_SIGNAL, MAX_SESSION_QUEUE } from './live.constants';
+import { LIVE_TOKEN_SIGNAL, MAX_REMEMBERED_REQUESTS, MAX_SESSION_QUEUE } from './live.constants';
 import { CALLBACK_FAILED } from './live.messages';
 import { LiveContext, type LiveContextHost } from './live-context';
 import type { LiveEngine, LiveNavigationTarget } from './live-engine.interface';
 import type { LiveRequest } from './live-guards';
-import { SessionBusyError, SessionEndedError, SignalsTooLargeError } from './live-session.errors';
+import { SessionBusyError, SessionEndedError, SessionMovedError, SignalsTooLargeError } from './live-session.errors';
 import { fullLoad, navigatedEvents, titleOf } from './live-session.navigation';
 import { LiveOutput } from './live-session.output';
 import { LiveTaskQueue } from './live-session.queue';
@@ -45,6 +45,10 @@ export class LiveSession {
   private everConnected = false;
   /** What the store holds for this session: a save that would write the same is skipped. */
   private saved?: string;
+  /** Ids of the latest forwarded requests it ran (kept in the store): a retried one is not run twice. */
+  private requests: string[] = [];
+  /** The session went to another process: what waited in its queue goes there too. */
+  private moved = false;
   /** The stream attached once: timers, subscriptions and handleInfo run from then on. */
   private active = false;
   /** Messages for handleInfo that arrived before that. */
@@ -117,6 +121,7 @@ export class LiveSession {
       this.search = record.search;
       this.token = this.engine.tokens.sign(this.id, record.path);
       this.everConnected = record.connected;
+      this.requests = Array.isArray(record.requests) ? record.requests.filter((id) => typeof id === 'string') : [];
       // What the browser was last sent, as far as the store knows; the new token goes out with the first answer.
       this.output.baseline({ ...ctx.signals }, html);
       this.output.resume();
@@ -148,6 +153,7 @@ export class LiveSession {
       params: this.ctx.params,
       ...this.ctx.state(),
       connected: this.everConnected,
+      ...(this.requests.length ? { requests: this.requests } : {}),
     };
   }
 
@@ -203,15 +209,17 @@ export class LiveSession {
 
   /**
    * Runs handleEvent in the queue. Resolves with the events for the event's own response: those
-   * produced while no stream was open (empty when they went down the stream).
+   * produced while no stream was open (empty when they went down the stream). `rid`: the id of a
+   * request forwarded from another process, run once whatever the retries.
    */
-  event(name: string, signals: Signals, request?: LiveRequest): Promise<DatastarEvent[]> {
+  event(name: string, signals: Signals, request?: LiveRequest, rid?: string): Promise<DatastarEvent[]> {
     return new Promise((resolve, reject) => {
       // Refused before it waits in the queue too: an oversized body is not held there.
       const tooLarge = this.oversized(signals);
       if (tooLarge) return reject(tooLarge);
       const accepted = this.queue.push({
         run: async () => {
+          if (this.ran(rid)) return resolve([]);
           const ctx = this.ctx;
           const response: DatastarEvent[] = [];
           // Against the view that takes them (a navigation may have run meanwhile).
@@ -225,7 +233,7 @@ export class LiveSession {
           await this.persist();
           resolve(response);
         },
-        drop: () => reject(new SessionEndedError()),
+        drop: () => reject(this.gone()),
       });
       if (!accepted) reject(new SessionBusyError());
     });
@@ -234,19 +242,42 @@ export class LiveSession {
   /** Soft navigation in the queue; resolves with the events for the request's own response (no stream). */
   navigate(
     target: LiveNavigationTarget, options: { replace: boolean; pop: boolean }, session: LiveMountSession, request?: LiveRequest,
+    rid?: string,
   ): Promise<DatastarEvent[]> {
     return new Promise((resolve, reject) => {
       const accepted = this.queue.push({
         run: async () => {
+          if (this.ran(rid)) return resolve([]);
           const response: DatastarEvent[] = [];
           this.emit(await this.switchView(target, options, session), response);
           await this.afterCallback(this.ctx, response, request);
           await this.persist();
           resolve(response);
         },
-        drop: () => reject(new SessionEndedError()),
+        drop: () => reject(this.gone()),
       });
       if (!accepted) reject(new SessionBusyError());
+    });
+  }
+
+  /**
+   * The session's stream opened on another process: after the running task, its state is saved,
+   * `transfer` moves the lease there, and the session leaves this process (`terminate('moved')`);
+   * what waited in its queue is refused with `SessionMovedError` and goes there too, in order.
+   * Resolves false when the lease could not be moved or the session ended first.
+   */
+  handOver(transfer: () => Promise<boolean>): Promise<boolean> {
+    return new Promise((resolve) => {
+      if (this.state === 'terminated') return resolve(false);
+      this.queue.pushFront({
+        run: async () => {
+          await this.persist();
+          if (this.state === 'terminated' || !(await transfer())) return resolve(false);
+          await this.terminate('moved');
+          resolve(true);
+        },
+        drop: () => resolve(false),
+      });
     });
   }
 
@@ -290,7 +321,8 @@ export class LiveSession {
   async terminate(reason: LiveTerminateReason): Promise<void> {
     if (this.state === 'terminated') return;
     this.state = 'terminated';
-    const kept = reason === 'shutdown' || reason === 'disconnect' || (reason === 'idle' && this.everConnected);
+    this.moved = reason === 'moved';
+    const kept = reason === 'shutdown' || reason === 'disconnect' || reason === 'moved' || (reason === 'idle' && this.everConnected);
     if (!kept && !this.stateless) void this.engine.storage.remove(this.id);
     this.clearTimer('idleTimer');
     this.clearTimer('graceTimer');
@@ -352,6 +384,20 @@ export class LiveSession {
     }
   }
 
+  /** Whether the forwarded request `rid` ran already; if not, it is counted as run from now on. */
+  private ran(rid: string | undefined): boolean {
+    if (rid === undefined) return false;
+    if (this.requests.includes(rid)) return true;
+    this.requests.push(rid);
+    if (this.requests.length > MAX_REMEMBERED_REQUESTS) this.requests.shift();
+    return false;
+  }
+
+  /** Why queued work is refused: the session ended, or went to another process. */
+  private gone(): Error {
+    return this.moved ? new SessionMovedError() : new SessionEndedError();
+  }
+
   /** The session keeps the signals its view declared: a client cannot make them larger than the limit. */
   private oversized(signals: Signals): SignalsTooLargeError | undefined {
     const limit = this.engine.settings.maxSignalBytes;
@@ -398,8 +444,8 @@ export class LiveSession {
     if (ctx !== this.ctx || this.state === 'terminated') return;
     const navigation = ctx.takeNavigation();
     if (navigation) {
-      const target = this.engine.resolveNavigation(this, navigation.to);
-      const session = target && (await this.engine.authorizeNavigation(this, target, request));
+      const target = this.engine.resolveNavigation(this.view.group, navigation.to);
+      const session = target && (await this.engine.authorizeNavigation(this.id, target, request));
       if (target && session) this.emit(await this.switchView(target, { replace: navigation.replace, pop: false }, session), response);
       else this.emit([fullLoad(navigation.to)], response);
     }

@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import { DATASTAR_SETTINGS, type DatastarSettings } from '../core/datastar-settings';
 import type { LiveSessionRecord, LiveSessionStore } from '../interfaces/datastar-live-options.interface';
 import { LIVE_STORE_FAILED } from './live.messages';
+import { LiveCluster } from './live-cluster';
 import { EmbeddedSessionStore } from './live-store.embedded';
 import { RedisSessionStore } from './live-store.redis';
 
@@ -21,13 +22,21 @@ export class LiveSessionStorage implements OnApplicationShutdown {
   private failures = 0;
   private lastFailureLog = 0;
 
-  constructor(@Inject(DATASTAR_SETTINGS) private readonly settings: DatastarSettings) {}
+  constructor(
+    @Inject(DATASTAR_SETTINGS) private readonly settings: DatastarSettings,
+    private readonly cluster: LiveCluster,
+  ) {}
 
-  /** Opens the store, at boot and only when the app has live views (nothing else writes a file or connects). */
+  /**
+   * Opens the store, at boot and only when the app has live views (nothing else writes a file or
+   * connects); with Redis, on the connections of the cluster (open by then).
+   */
   open(): void {
     if (this.store) return;
     const { live, redis } = this.settings;
-    this.store = live.store ?? (redis ? new RedisSessionStore(redis) : new EmbeddedSessionStore(live.storeDir, live.storeFsync, this.logger));
+    const shared = this.cluster.connection;
+    this.store = live.store ??
+      (redis && shared ? new RedisSessionStore(shared, redis) : new EmbeddedSessionStore(live.storeDir, live.storeFsync, this.logger));
   }
 
   serialize(record: LiveSessionRecord): string {

@@ -35,6 +35,7 @@ export type LiveTerminateReason =
   | 'idle' // the stream never opened within idleTimeoutMs
   | 'navigate' // soft navigation mounted another view in the session
   | 'terminated' // LiveSessionsService.terminate() or ctx.terminate()
+  | 'moved' // its stream opened on another process of the app, which holds the session now (pubsub.redis)
   | 'shutdown'; // the application is closing (kept in the store: it resumes after the restart)
 
 /** What `handleInfo()` gets for a `ctx.subscribe(topic)` publication. */

@@ -30,5 +30,9 @@ export const DEFAULT_LIVE_GROUP = 'default';
 export const MAX_SESSION_QUEUE = 1_000;
 /** Patches kept for a session whose stream is not open; past that the next connect resends the whole state. */
 export const MAX_OUTBOX = 256;
+/** Forwarded request ids a session remembers (and its store keeps), so none runs twice. */
+export const MAX_REMEMBERED_REQUESTS = 64;
+/** Hops a live request may take between processes (the session moving meanwhile) before it gets 503. */
+export const MAX_FORWARD_HOPS = 4;
 /** Scope of live session streams in the StreamRegistryService. */
 export const LIVE_STREAM_SCOPE = 'live';

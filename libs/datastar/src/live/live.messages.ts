@@ -98,3 +98,10 @@ export const LIVE_TOO_MANY_PENDING = (scope: 'server' | 'client', retryAfterS: n
 export const LIVE_SIGNALS_TOO_LARGE = (bytes: number, limit: number) =>
   `This event would make the live session's signals ${bytes} bytes, over live.maxSignalBytes (${limit}): ` +
   'keep large data on the server (ctx.assign) and send only what the page edits, or raise the limit.';
+
+export const LIVE_SESSION_UNREACHABLE = (seconds: number) =>
+  `The process that holds this live session did not answer: retry in ${seconds} s. If it keeps failing, check that ` +
+  'every process reaches the same Redis (pubsub.redis) and raise live.forwardTimeoutMs if events are slow.';
+
+export const LIVE_FORWARD_FAILED = (op: string, message: string) =>
+  `A live ${op} forwarded from another process failed here: ${message}`;

@@ -1,5 +1,6 @@
 /** The live-view providers, as DatastarModule registers them. */
 import type { Provider } from '@nestjs/common';
+import { LiveCluster } from './live-cluster';
 import { LiveEndpoints } from './live-endpoints.service';
 import { LiveExplorer } from './live.explorer';
 import { LiveRoutes } from './live.routes';
@@ -11,5 +12,5 @@ import { LiveViewRegistry } from './live-view.registry';
 
 /** The live-view providers of DatastarModule. */
 export const LIVE_PROVIDERS: Provider[] = [
-  LiveViewRegistry, LiveSessionsService, LiveSessionStorage, LiveRuntime, LivePageRenderer, LiveEndpoints, LiveExplorer, LiveRoutes,
+  LiveViewRegistry, LiveSessionsService, LiveCluster, LiveSessionStorage, LiveRuntime, LivePageRenderer, LiveEndpoints, LiveExplorer, LiveRoutes,
 ];

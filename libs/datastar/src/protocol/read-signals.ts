@@ -56,6 +56,15 @@ export class SignalsError extends Error {
  * Missing = `{}`. Never returns an object carrying `__proto__`, `constructor` or `prototype`.
  */
 export async function readSignals(source: SignalsSource, options: ReadSignalsOptions = {}): Promise<Signals> {
+  return readSignalsNow(source, options);
+}
+
+/**
+ * @internal `readSignals` without a promise when nothing is left to read (a query parameter, a body
+ * a parser already read): the signals, or a promise when the body must still be read. Throws at
+ * once when the signals are refused (dispatch answers most events without an async hop).
+ */
+export function readSignalsNow(source: SignalsSource, options: ReadSignalsOptions = {}): Signals | Promise<Signals> {
   const limit = options.limit ?? DEFAULT_SIGNALS_LIMIT;
   const limits = resolveLimits(options.limits);
   const method = source.method.toUpperCase();
@@ -95,11 +104,14 @@ export async function readSignals(source: SignalsSource, options: ReadSignalsOpt
     }
   } else if (source.stream && !source.stream.readableEnded) {
     // Not `complete`: an IncomingMessage is complete once its body arrived, even if nobody read it.
-    body = await readBody(source.stream, limit, options.timeout ?? DEFAULT_SIGNALS_TIMEOUT);
+    return readBody(source.stream, limit, options.timeout ?? DEFAULT_SIGNALS_TIMEOUT).then((text) => signalsOfText(text, isForm, limit, limits));
   } else {
     return {};
   }
-  const text = body as string;
+  return signalsOfText(body as string, isForm, limit, limits);
+}
+
+function signalsOfText(text: string, isForm: boolean, limit: number, limits: Required<SignalsLimits>): Signals {
   if (Buffer.byteLength(text) > limit) throw tooLarge(limit);
   if (isForm) return formObject(Object.fromEntries(new URLSearchParams(text)), limits);
   return text.trim() === '' ? {} : parseSignals(text, limit, limits);
@@ -205,6 +217,7 @@ function header(headers: SignalsSource['headers'], name: string): string | undef
 
 function mediaType(value: string | string[] | undefined): string {
   const raw = Array.isArray(value) ? value[0] : value;
+  if (raw === 'application/json') return raw; // what Datastar sends: nothing to split or fold
   return raw ? raw.split(';', 1)[0].trim().toLowerCase() : '';
 }
 

@@ -7,6 +7,11 @@ import { startCompression, type SseCompressionOptions, type SseCompressor } from
 export interface SseWriterOptions {
   /** Comment sent when the stream was idle this long, in ms; `false` for none (default). */
   heartbeat?: number | false;
+  /**
+   * Beat with an `event: datastar-heartbeat` (27 bytes) instead of a comment (3): the page can see it
+   * (the client fires `datastar-fetch` for it), so `{{ds-connection}}` can tell a silent path from an idle stream.
+   */
+  heartbeatEvent?: boolean;
   /** Bytes a client may leave unread before the stream is closed as too slow (default 1 MiB). */
   maxBufferedBytes?: number;
   /** Extra response headers, e.g. CORS. */
@@ -193,9 +198,9 @@ export class SseWriter {
     return this.writeBytes(Buffer.concat(events.map(encodeOnce)));
   }
 
-  /** @internal Sends the heartbeat comment when nothing was written for `beat` ms. */
+  /** @internal Sends the heartbeat when nothing was written for `beat` ms. */
   beatIfIdle(now: number, beat: number): void {
-    if (now - this.lastWrite >= beat) this.writeBytes(HEARTBEAT);
+    if (now - this.lastWrite >= beat) this.writeBytes(this.options.heartbeatEvent ? HEARTBEAT_EVENT : HEARTBEAT);
   }
 
   /** Writes already encoded bytes; the fan-out path. */
@@ -333,6 +338,8 @@ export class SseWriter {
 }
 
 const HEARTBEAT = Buffer.from(encodeComment() + '\n');
+/** No data and no watcher in the client: it only fires `datastar-fetch` (type `datastar-heartbeat`). */
+const HEARTBEAT_EVENT = Buffer.from('event: datastar-heartbeat\n\n');
 /** Longest wait for a shutdown `retry:` hint to leave before the connection is dropped anyway. */
 const SHUTDOWN_DROP_MS = 1000;
 

@@ -15,8 +15,8 @@ export interface TopicSubscribeOptions {
   lastEventId?: string;
   /**
    * The stream came back with a `Last-Event-ID` the backlog no longer reaches (or one that is not
-   * this topic's): return what the page needs instead, e.g. the whole list re-rendered; it is sent
-   * before the live events. Default: nothing, the stream goes on live as a fresh one does (the
+   * this topic's): return what the page needs instead, e.g. the whole list re-rendered; it is
+   * emitted (through your pipe, like the topic's events) before the live events. Default: nothing, the stream goes on live as a fresh one does (the
    * handler ran again anyway, as it does for every stream).
    */
   onResync?: () => MessageEventLike | readonly MessageEventLike[] | void;

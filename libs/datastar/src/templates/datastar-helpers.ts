@@ -7,6 +7,7 @@ import {
   action, escapeAttribute, expr, expressionLiteral,
   type ActionMethod, type ActionOptions,
 } from '../protocol';
+import { registerConnectionHelper } from './connection-status';
 import { pageFailureAttributes } from './page-failures';
 
 /** What pages and fragments carry for the helpers, under `_datastar` in the locals. */
@@ -41,11 +42,12 @@ export type EventMethodLookup = (controller: string, event: string) => DatastarE
  * the event declares; `{{ds-post 'increment'}}` & co. name the method and fail to render when the
  * event declares another. Options as hash arguments: `{{ds-post 'save' contentType='form' include='^form\.'}}`;
  * `<div {{ds-signals}}>`; `<body {{ds-tab-id}}>`; `{{ds-url 'increment'}}`; `{{ds-script}}` (the client,
- * and what the page does when a request fails: `{{ds-script notice=false reloadOn401=false}}` turns it off).
+ * and what the page does when a request fails: `{{ds-script notice=false reloadOn401=false}}` turns it off);
+ * `{{ds-connection}}` (the connection state, see connection-status.ts).
  */
 export function registerDatastarHelpers(
   hbs: typeof Handlebars,
-  settings: Pick<DatastarSettings, 'csrf' | 'clientUrl' | 'clientIntegrity' | 'errorsSignal'>,
+  settings: Pick<DatastarSettings, 'csrf' | 'clientUrl' | 'clientIntegrity' | 'errorsSignal' | 'writer'>,
   dispatchPath: () => string,
   methodOf: EventMethodLookup = () => undefined,
 ): void {
@@ -104,6 +106,8 @@ export function registerDatastarHelpers(
   hbs.registerHelper('ds-tab-id', function () {
     return new hbs.SafeString(`data-signals:tab-id="${escapeAttribute(TAB_ID_EXPRESSION)}"`);
   });
+
+  registerConnectionHelper(hbs, settings);
 
   // The failure handlers sit on the client's own script element: a page needs nothing else to show failures.
   hbs.registerHelper('ds-script', function (helperOptions?: Handlebars.HelperOptions) {

@@ -7,6 +7,7 @@
  */
 import { PAGE_ERROR_KEY } from '../datastar.constants';
 import { escapeAttribute, expressionLiteral } from '../protocol';
+import { CONNECTION_ID } from './connection-status';
 
 /** The element that shows failures: the page's own when it has one (style it freely), else a default one. */
 export const NOTICE_ID = 'ds-notice';
@@ -40,7 +41,9 @@ function fetchExpression({ notice, reloadOn401 }: PageFailureOptions): string {
     "{ sessionStorage.setItem('dsReload401', String(Date.now())); window.location.reload() }";
   const show = `{ const t = s ? ${lit('Request failed (HTTP ')} + s + ').' : ${lit('Connection lost: reload the page.')}; ${SHOW_NOTICE} }`;
   const then = reloadOn401 && notice ? `${reload} else ${show}` : reloadOn401 ? reload : show;
-  return "if (evt.detail.type === 'error' || evt.detail.type === 'retries-failed') " +
+  // A lost stream is `{{ds-connection}}`'s to show, when the page has it.
+  return "if (evt.detail.type === 'error' || (evt.detail.type === 'retries-failed' && " +
+    `!document.getElementById(${lit(CONNECTION_ID)}))) ` +
     `{ const s = evt.detail.type === 'error' && evt.detail.argsRaw ? String(evt.detail.argsRaw.status) : ''; ${then} }`;
 }
 

@@ -1,8 +1,9 @@
 /**
  * Where the page driver gets the Datastar client it runs, in this order:
- * 1. a file: `PageOptions.clientPath` or the `DATASTAR_JS` environment variable;
- * 2. the app itself, when the page's client script is on the page's origin;
- * 3. a cache folder, for a CDN script pinned with `integrity` (downloaded once, verified).
+ * 1. the file `PageOptions.clientPath`;
+ * 2. the app itself, when the page's client script is on the page's origin (exactly what it runs);
+ * 3. the file the `DATASTAR_JS` environment variable names;
+ * 4. a cache folder, for a CDN script pinned with `integrity` (downloaded once, verified).
  * Whatever the source, a script with `integrity` only runs a client that matches it, as a browser would.
  */
 import { createHash } from 'node:crypto';
@@ -24,8 +25,10 @@ export interface ClientBundle {
 }
 
 export interface ClientBundleOptions {
-  /** A bundle file (clientPath option or DATASTAR_JS). */
+  /** The clientPath option. */
   path?: string;
+  /** The DATASTAR_JS environment variable. */
+  envPath?: string;
   cacheDir: string;
   /** Headers for a request to the app (auth, cookies). */
   headers: Record<string, string>;
@@ -49,18 +52,14 @@ export function clientScriptTag(html: string, pageUrl: string): ClientScriptTag 
 export async function findClientBundle(
   pageUrl: string, tag: ClientScriptTag | undefined, options: ClientBundleOptions,
 ): Promise<ClientBundle | string> {
-  if (options.path) {
-    const code = await readFile(options.path).catch((error: Error) => {
-      throw new Error(`The Datastar client file ${options.path} cannot be read (${error.message}).`);
-    });
-    return verified(code, tag, options.path);
-  }
-  if (!tag) return 'the page has no Datastar <script src> and no clientPath or DATASTAR_JS was given';
-  if (new URL(tag.src).origin === new URL(pageUrl).origin) {
+  if (options.path) return readBundle(options.path, tag);
+  if (tag && new URL(tag.src).origin === new URL(pageUrl).origin) {
     const res = await fetch(tag.src, { headers: options.headers });
     if (!res.ok) throw new Error(`The page loads its Datastar client from ${tag.src}, which answered ${res.status}: in a browser nothing would run.`);
     return verified(Buffer.from(await res.arrayBuffer()), tag, tag.src);
   }
+  if (options.envPath) return readBundle(options.envPath, tag);
+  if (!tag) return 'the page has no Datastar <script src> and no clientPath or DATASTAR_JS was given';
   if (!tag.integrity) return `the page loads its client from ${tag.src} without an integrity hash: set clientPath or DATASTAR_JS`;
   const file = join(options.cacheDir, `${createHash('sha256').update(tag.integrity).digest('hex').slice(0, 32)}.js`);
   const cached = await readFile(file).catch(() => undefined);
@@ -88,6 +87,13 @@ export function matchesIntegrity(code: Buffer, integrity: string): boolean {
     const m = /^(sha256|sha384|sha512)-([A-Za-z0-9+/=_-]+)(?:\?.*)?$/.exec(entry);
     return m !== null && createHash(m[1]).update(code).digest('base64') === m[2];
   });
+}
+
+async function readBundle(path: string, tag: ClientScriptTag | undefined): Promise<ClientBundle> {
+  const code = await readFile(path).catch((error: Error) => {
+    throw new Error(`The Datastar client file ${path} cannot be read (${error.message}).`);
+  });
+  return verified(code, tag, path);
 }
 
 function verified(code: Buffer, tag: ClientScriptTag | undefined, from: string): ClientBundle {

@@ -8,10 +8,10 @@ import type { ClientBundle, ClientScriptTag } from './client-bundle';
 import { pathOf, statusError, type PageEngine, type PageRequest, type PageSetup } from './page-engine.interface';
 import type { SseEvent } from './sse-event.interface';
 
-interface HappyRequest { url: string; method: string; headers: Headers; text(): Promise<string> }
+interface HappyRequest { url: string; method: string; headers: Headers; signal?: AbortSignal; text(): Promise<string> }
 type HappyResponse = object;
 type HappyWindow = Window & typeof globalThis & {
-  happyDOM: { abort(): Promise<void>; close(): Promise<void>; waitUntilComplete(): Promise<void> };
+  happyDOM: { abort(): Promise<void>; waitUntilComplete(): Promise<void> };
   eval(code: string): unknown;
 };
 export interface HappyDom {
@@ -88,8 +88,8 @@ export class ClientPage implements PageEngine {
     return this.tracked(() => el.dispatchEvent(new this.window.Event(eventName, { bubbles: true, cancelable: true })), wait);
   }
 
-  /** Hands an event to the client's own patch watchers, as its fetch does. */
-  apply(event: SseEvent): void {
+  /** Hands an event to the client's own patch watchers, as its fetch does, and lets it apply. */
+  async apply(event: SseEvent): Promise<void> {
     const argsRaw: Record<string, string> = {};
     for (const [key, lines] of Object.entries(event.data)) argsRaw[key] = lines.join('\n');
     if (event.patchElements && !Object.keys(argsRaw).length) {
@@ -99,18 +99,17 @@ export class ClientPage implements PageEngine {
     if (event.patchSignals && !Object.keys(argsRaw).length) {
       Object.assign(argsRaw, { signals: JSON.stringify(event.patchSignals.signals), onlyIfMissing: String(event.patchSignals.onlyIfMissing) });
     }
-    this.document.dispatchEvent(new this.window.CustomEvent('datastar-fetch', {
+    await this.tracked(() => this.document.dispatchEvent(new this.window.CustomEvent('datastar-fetch', {
       detail: { type: event.type, el: this.document.documentElement, argsRaw },
-    }));
-    this.setup.log.changed();
+    })), true);
   }
 
   async close(): Promise<void> {
     this.closed = true;
     for (const end of [...this.endings]) end();
     this.endings.clear();
+    // abort(), not close(): close() empties the document, which a test may still read.
     await this.window.happyDOM.abort();
-    await this.window.happyDOM.close();
   }
 
   // ---------------------------------------------------------------- booting
@@ -160,27 +159,41 @@ export class ClientPage implements PageEngine {
     const record: PageRequest = { method: request.method, url: pathOf(request.url) };
     this.setup.log.requests.push(record);
     const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
-    const res = await fetch(request.url, { method: request.method, headers, body: hasBody ? await request.text() : undefined });
+    const connection = new AbortController();
+    const abort = () => connection.abort();
+    this.endings.add(abort);
+    // The client's request cancellation reaches the app: the connection closes, as in a browser.
+    request.signal?.addEventListener('abort', abort);
+    let res: Response;
+    try {
+      res = await fetch(request.url, { method: request.method, headers, body: hasBody ? await request.text() : undefined, signal: connection.signal });
+    } catch (error) {
+      // Closed before the answer came: a 204 ends the client's request without a retry.
+      if (this.closed) return new window.Response(null, { status: 204 });
+      throw error;
+    } finally {
+      this.endings.delete(abort);
+    }
     record.status = res.status;
     this.setup.jar.store(res.headers);
     if (headers.get('Datastar-Request') && res.status !== 200 && res.status !== 204) {
       this.setup.log.errors.push(statusError(record.method, record.url, res.status));
     }
-    const responseHeaders = new Headers(res.headers);
-    responseHeaders.delete('set-cookie');
-    const body = [101, 204, 205, 304].includes(res.status) ? null : this.endable(res.body);
+    // Plain pairs: happy-dom's Response does not read Node's Headers.
+    const responseHeaders = [...res.headers].filter(([name]) => name !== 'set-cookie');
+    const body = [101, 204, 205, 304].includes(res.status) ? null : this.endable(res.body, connection);
     return new window.Response(body, { status: res.status, statusText: res.statusText, headers: responseHeaders });
   }
 
   /** `body`, ended cleanly (and its connection closed) when the page closes. */
-  private endable(body: ReadableStream<Uint8Array> | null): ReadableStream<Uint8Array> | null {
+  private endable(body: ReadableStream<Uint8Array> | null, connection: AbortController): ReadableStream<Uint8Array> | null {
     if (!body) return null;
     const reader = body.getReader();
     let end = () => undefined as void;
     return new ReadableStream<Uint8Array>({
       start: (controller) => {
         end = () => {
-          reader.cancel().catch(() => undefined);
+          connection.abort();
           try { controller.close(); } catch { /* already closed */ }
         };
         this.endings.add(end);

@@ -54,6 +54,16 @@ export const WIDGETS_PAGE = '<!doctype html><html><body>'
   + '<div id="slot"></div>'
   + '</div></body></html>';
 
+/** Two rows whose buttons post to the same URL (as our helpers make them), and a missing signal read. */
+export const ROWS_PAGE = '<!doctype html><html><body><div data-signals="{row: 0}">'
+  + '<button id="row-1" data-on:click="$row = 1; @post(\'/ds/rows/pick\')">1</button>'
+  + '<button id="row-2" data-on:click="$row = 2; @post(\'/ds/rows/pick\')">2</button>'
+  + '<ul id="picked"></ul><p id="fallback" data-text="$missing ?? \'default\'"></p>'
+  + '</div></body></html>';
+
+/** A Datastar plugin the emulator does not run. */
+export const REF_PAGE = '<!doctype html><html><body><input id="name" data-ref:field><p id="out" data-text="$count"></p></body></html>';
+
 /** Starts the fixture on a free port of 127.0.0.1. */
 export async function startFixtureServer(): Promise<FixtureServer> {
   const requests: RecordedRequest[] = [];
@@ -95,6 +105,8 @@ function route(req: IncomingMessage, res: ServerResponse, body: string, streams:
     case 'GET /clock': return html(CLOCK_PAGE);
     case 'GET /quiet': return html(CLOCK_PAGE.replace('/ds/clock/stream', '/ds/clock/stream?max=0'));
     case 'GET /widgets': return html(WIDGETS_PAGE);
+    case 'GET /rows': return html(ROWS_PAGE);
+    case 'GET /ref': return html(REF_PAGE);
   }
   if (!isDatastar) {
     res.writeHead(url.pathname.startsWith('/ds/') ? 400 : 404, { 'Content-Type': 'text/plain' });
@@ -134,6 +146,16 @@ function route(req: IncomingMessage, res: ServerResponse, body: string, streams:
         clearInterval(timer);
         streams.closed++;
       });
+      return;
+    }
+    case 'POST /ds/rows/pick': {
+      const row = Number((JSON.parse(body || '{}') as { row?: number }).row);
+      // Answer late, so that a second click on another row comes first.
+      const timer = setTimeout(() => {
+        res.writeHead(200, SSE_HEADERS);
+        res.end(`event: datastar-patch-elements\ndata: selector #picked\ndata: mode append\ndata: elements <li>picked ${row}</li>\n\n`);
+      }, 100);
+      res.on('close', () => clearTimeout(timer));
       return;
     }
     case 'POST /ds/misc/created':

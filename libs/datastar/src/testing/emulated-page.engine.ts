@@ -126,8 +126,11 @@ export class PageEmulator implements PageEngine {
     await Promise.allSettled(running.map((e) => e.promise));
   }
 
-  /** Applies one server event to the page. */
-  apply(event: SseEvent): void {
+  async apply(event: SseEvent): Promise<void> {
+    this.applyNow(event);
+  }
+
+  private applyNow(event: SseEvent): void {
     if (event.type === PATCH_SIGNALS && event.patchSignals) {
       if (event.patchSignals.error) this.log.errors.push(`patch-signals: ${event.patchSignals.error}`);
       else mergePatch(this.state, event.patchSignals.signals, event.patchSignals.onlyIfMissing);
@@ -463,12 +466,12 @@ export class PageEmulator implements PageEngine {
     if (type.startsWith('text/event-stream')) {
       await readSseBody(res.body, (event) => {
         if (this.closed) return true;
-        this.apply(event);
+        this.applyNow(event);
         return false;
       });
     } else if (type.startsWith('text/html')) {
       const selector = res.headers.get('datastar-selector') ?? undefined;
-      this.apply({
+      this.applyNow({
         type: PATCH_ELEMENTS, data: {},
         patchElements: {
           selector, elements: await res.text(),
@@ -479,7 +482,7 @@ export class PageEmulator implements PageEngine {
       });
     } else if (type.startsWith('application/json')) {
       const text = await res.text();
-      this.apply({
+      this.applyNow({
         type: PATCH_SIGNALS, data: {},
         patchSignals: parseSignalsBody(text, res.headers.get('datastar-only-if-missing') === 'true'),
       });

@@ -13,7 +13,7 @@ export {
   type DatastarResponse, type StreamResponse, type PageResponse, type EventRequestOptions,
   type StreamOptions, type TestClientOptions, type HttpMethod, type RequestOptions,
 } from './test-client';
-export { DatastarPage, type PageOptions, type PageRequest } from './page-driver';
+export { DatastarPage, type PageOptions, type PageRequest, type PageRuntime } from './page-driver';
 export type { HttpTarget, HttpAppLike } from './base-url';
 export { readSignalsFromHtml } from './data-attribute';
 export { ExpressionError } from './expression.parser';

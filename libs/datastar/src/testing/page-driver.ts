@@ -3,8 +3,9 @@
  *
  * It loads the page over real HTTP and runs it with, in this order of preference:
  * 1. the page's own Datastar client, in happy-dom (`runtime: 'client'`): the client comes from
- *    `clientPath` or `DATASTAR_JS`, from the app when it serves the script itself, or from a
- *    cache folder for a CDN script pinned with `integrity` (downloaded once, hash verified);
+ *    `clientPath`, from the app when it serves the script itself, from `DATASTAR_JS`, or from a
+ *    cache folder for a CDN script pinned with `integrity` (downloaded once, hash verified:
+ *    see client-bundle.ts);
  * 2. the emulator (`runtime: 'emulator'`, see emulated-page.engine.ts), when no client can be had
  *    or happy-dom is not installed. It fails loudly on what it does not emulate.
  * `page.runtime` says which one ran, and `page.runtimeReason` why.
@@ -36,7 +37,10 @@ export interface PageOptions {
    * when it can be had, else the emulator.
    */
   runtime?: PageRuntime | 'auto';
-  /** The Datastar client bundle to run (default: the `DATASTAR_JS` environment variable). */
+  /**
+   * The Datastar client bundle to run. Without it: the script the app serves itself, else the file
+   * the `DATASTAR_JS` environment variable names, else a CDN script pinned with `integrity`.
+   */
   clientPath?: string;
   /** Where a CDN client pinned with `integrity` is kept once downloaded (default `node_modules/.cache/nestjs-datastar`). */
   clientCacheDir?: string;
@@ -135,9 +139,9 @@ export class DatastarPage {
     await this.engine.dispatch(this.element(selector, 'dispatch'), eventName, options.wait ?? true);
   }
 
-  /** Applies one server event to the page, as if a response had brought it. */
-  apply(event: SseEvent): void {
-    this.engine.apply(event);
+  /** Applies one server event to the page, as if a response had brought it (await it: the client applies in a task). */
+  apply(event: SseEvent): Promise<void> {
+    return this.engine.apply(event);
   }
 
   /** The text content of the first element matching `selector`. */
@@ -231,7 +235,8 @@ export class DatastarPage {
     if (!required && !hasPeer('happy-dom')) return 'happy-dom is not installed (npm install --save-dev happy-dom) to run the page\'s own client';
     const cookie = jar.header();
     const bundle = await findClientBundle(this.url, tag, {
-      path: this.options.clientPath ?? (process.env.DATASTAR_JS?.trim() || undefined),
+      path: this.options.clientPath,
+      envPath: process.env.DATASTAR_JS?.trim() || undefined,
       cacheDir: this.options.clientCacheDir ?? DEFAULT_CACHE_DIR,
       headers: { ...headers, ...(cookie ? { Cookie: cookie } : {}) },
     });

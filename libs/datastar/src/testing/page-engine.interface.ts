@@ -42,7 +42,7 @@ export interface PageEngine {
   type(el: Element, text: string): Promise<void>;
   submit(form: Element): Promise<void>;
   dispatch(el: Element, eventName: string, wait: boolean): Promise<void>;
-  apply(event: SseEvent): void;
+  apply(event: SseEvent): Promise<void>;
   close(): Promise<void>;
 }
 

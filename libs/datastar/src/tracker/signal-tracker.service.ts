@@ -142,7 +142,7 @@ export class SignalTracker {
   /** The request's signals (read once; also on a page GET, from the `datastar` query). */
   readSignals<T = Signals>(): Promise<T> {
     const ctx = this.context('readSignals');
-    return signalsOf(ctx.req) as Promise<T>;
+    return Promise.resolve(signalsOf(ctx.req) as T);
   }
 
   /**
