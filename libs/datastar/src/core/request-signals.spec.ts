@@ -1,4 +1,5 @@
 import { BadRequestException, HttpException } from '@nestjs/common';
+import { Readable } from 'node:stream';
 import { SIGNALS_TOO_LARGE, SIGNALS_TOO_MANY_KEYS } from '../protocol/read-signals.messages';
 import { DatastarContext, datastarStorage } from './request-context';
 import { readRequestSignals, signalsOf } from './request-signals';
@@ -10,8 +11,8 @@ const get = (signals: unknown) => ({
   headers: {},
 });
 
-/** What `promise` rejected with. */
-async function rejection(promise: Promise<unknown>): Promise<HttpException> {
+/** What `promise` rejected with (signalsOf answers refused signals with a rejected promise). */
+async function rejection(promise: unknown): Promise<HttpException> {
   try {
     await promise;
   } catch (error) {
@@ -21,7 +22,7 @@ async function rejection(promise: Promise<unknown>): Promise<HttpException> {
 }
 
 describe('signalsOf', () => {
-  it('reads a request once: the same promise every time', async () => {
+  it('reads a request once: the same answer every time', async () => {
     const req = get({ a: 1 });
     const first = signalsOf(req);
     expect(signalsOf(req)).toBe(first);
@@ -32,6 +33,21 @@ describe('signalsOf', () => {
     const raw = get({ a: 1 });
     expect(signalsOf({ raw, body: undefined })).toBe(signalsOf({ raw, body: undefined }));
     expect(signalsOf({ raw })).toBe(signalsOf(raw));
+  });
+
+  it('signals known at once (a query, a parsed body) come without a promise; a body still to read, with one', async () => {
+    expect(signalsOf(get({ a: 1 }))).toEqual({ a: 1 });
+    expect(signalsOf({ method: 'POST', headers: { 'content-type': 'application/json' }, body: { b: 2 } }, 'b')).toBe(2);
+    const stream = Object.assign(Readable.from([Buffer.from('{"c":3}')]), { method: 'POST', headers: {} });
+    const pending = signalsOf(stream, 'c');
+    expect(pending).toBeInstanceOf(Promise);
+    expect(await pending).toBe(3);
+  });
+
+  it('refused signals are a rejected promise, never a throw', async () => {
+    const refused = signalsOf({ method: 'POST', headers: { 'content-type': 'text/html' }, body: 'x' });
+    expect(refused).toBeInstanceOf(Promise);
+    expect((await rejection(refused)).getStatus()).toBe(415);
   });
 
   it('each request is read on its own', async () => {
