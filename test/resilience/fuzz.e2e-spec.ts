@@ -93,7 +93,9 @@ function problemsOf(c: FuzzCase, res: RawResponse): string[] {
   const contentType = String(res.headers['content-type'] ?? '');
   const sse = contentType.startsWith('text/event-stream');
   const counts: Partial<Record<FuzzCase['target'], number>> = { all: ALL_EVENT_COUNT, redirect: 1, remove: 1, action: ACTION_EVENT_COUNT };
-  const expected = counts[c.target];
+  // A refused redirect or remove is a handler failure: the console.error script, then `errors.page`.
+  const failed = sse && (c.target === 'redirect' || c.target === 'remove') && res.text.includes('console.error');
+  const expected = failed ? 2 : counts[c.target];
   const problems = answerProblems({ status: res.status, contentType, text: res.text, timedOut: res.timedOut }, { events: expected });
   if (res.error && res.status === 0) problems.push(`connection error ${res.error}`);
   if (c.clean && res.status !== 200) problems.push(`a well-formed request got ${res.status}: ${res.text.slice(0, 160)}`);
