@@ -138,14 +138,19 @@ export async function dispatchScenario({ quick, only, profile }) {
     ];
   });
   const get = (key, field) => summary.get(key)?.[field];
-  const pairRows = PAIRS.map((p) => [
+  const floorCpu = get('http', 'cpu');
+  // With BENCH_BASELINE, each pair again with the baseline build of ours: before/after in one run.
+  const pairList = PAIRS.flatMap((p) => (summary.has(`${p.ours}-baseline`)
+    ? [p, { ...p, label: `${p.label} [baseline]`, ours: `${p.ours}-baseline` }]
+    : [p]));
+  const pairRows = pairList.map((p) => [
     p.label, fmt(get(p.ours, 'rps')), fmt(get(p.peer, 'rps')), fmtRatio(ratio(get(p.ours, 'rps'), get(p.peer, 'rps'))),
     fmt(get(p.ours, 'p99'), 1), fmt(get(p.peer, 'p99'), 1), fmt(get(p.ours, 'cpu')), fmt(get(p.peer, 'cpu')),
+    fmtRatio(ratio(get(p.ours, 'cpu'), floorCpu)),
   ]);
   const text = table(['contender', 'req/s (median)', 'range', 'p50 ms', 'p99 ms', 'server CPU us/req', 'vs SDK/Express', 'vs SDK/http', 'errors'], rows) +
     '\n\nours / the SDK hand-wired in a Nest controller (same adapter, same DTO or none):\n\n' +
-    table(['pair', 'ours req/s', 'SDK-in-Nest req/s', 'ours / SDK-in-Nest', 'p99 ours ms', 'p99 SDK-in-Nest ms', 'CPU us/req ours', 'CPU us/req SDK-in-Nest'], pairRows);
-  const floorCpu = get('http', 'cpu');
+    table(['pair', 'ours req/s', 'SDK-in-Nest req/s', 'ours / SDK-in-Nest', 'p99 ours ms', 'p99 SDK-in-Nest ms', 'CPU us/req ours', 'CPU us/req SDK-in-Nest', 'CPU ours / node:http floor'], pairRows);
   const goals = [
     ...PAIRS.map((p) => verdict(`ours >= 1.2x the SDK hand-wired in Nest, ${p.label}`, ratio(get(p.ours, 'rps'), get(p.peer, 'rps')), 1.2, { unit: 'x' })),
     ...PAIRS.map((p) => verdict(`p99 ours <= the SDK hand-wired in Nest, ${p.label}`, get(p.ours, 'p99'), get(p.peer, 'p99'), { atMost: true, unit: ' ms', digits: 1 })),

@@ -24,6 +24,8 @@ export interface DatastarHandler {
 @Injectable()
 export class DatastarHandlerRegistry {
   private readonly handlers = new Map<string, DatastarHandler>();
+  /** The same, by controller then event: a lookup per request builds no `controller/event` string. */
+  private readonly byController = new Map<string, Map<string, DatastarHandler>>();
 
   /** @internal */
   add(handler: DatastarHandler): void {
@@ -35,10 +37,13 @@ export class DatastarHandlerRegistry {
       );
     }
     this.handlers.set(key, handler);
+    let events = this.byController.get(handler.controller);
+    if (!events) this.byController.set(handler.controller, (events = new Map()));
+    events.set(handler.event, handler);
   }
 
   get(controller: string, event: string): DatastarHandler | undefined {
-    return this.handlers.get(`${controller}/${event}`);
+    return this.byController.get(controller)?.get(event);
   }
 
   /** @internal Every handler. */

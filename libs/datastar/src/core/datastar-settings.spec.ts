@@ -86,6 +86,10 @@ describe('resolveDatastarSettings', () => {
       expect(resolveDatastarSettings({ live: { store: 'memory' } }).live.storeDir).toBeUndefined();
       expect(() => resolveDatastarSettings({ live: { store: {} as never } })).toThrow("live.store must be 'memory' or an object with get(id)");
     });
+
+    it('live views on several processes (pubsub.redis): forwarded requests wait 5 s, an owner holds a session for 30 s unless renewed', () => {
+      expect({ forwardTimeoutMs: settings.live.forwardTimeoutMs, ownerLeaseMs: settings.live.ownerLeaseMs }).toEqual({ forwardTimeoutMs: 5000, ownerLeaseMs: 30_000 });
+    });
   });
 
   describe('given options', () => {
@@ -195,6 +199,8 @@ describe('resolveDatastarSettings', () => {
       ['live.maxPendingPerClient', { live: { maxPendingPerClient: '50' } }, '"50"'],
       ['live.maxSignalBytes', { live: { maxSignalBytes: -1 } }, '-1'],
       ['live.sessionTtlMs', { live: { sessionTtlMs: 0 } }, '0'],
+      ['live.forwardTimeoutMs', { live: { forwardTimeoutMs: 0 } }, '0'],
+      ['live.ownerLeaseMs', { live: { ownerLeaseMs: -1 } }, '-1'],
     ])('%s: %j', (name, options, got) => {
       expect(() => resolveWith(options)).toThrow(new TypeError(option(name, got)));
     });

@@ -28,7 +28,8 @@ export class DatastarContext {
 
   /** Template locals: incoming signals, then assigns and tracked signals. */
   locals(extra?: object): Record<string, unknown> {
-    return { ...this.requestSignals, ...this.assigns, ...extra };
+    // Not a spread: V8 spreads these small objects (parsed JSON, overlapping keys) ~10x slower (bench: dispatch profile).
+    return Object.assign({}, this.requestSignals, this.assigns, extra);
   }
 
   /** Flushes soon when the handler already returned (live), so late tracker calls still arrive. */

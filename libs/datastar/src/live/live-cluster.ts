@@ -17,7 +17,7 @@ export type LiveForwarded =
 /** The owner's answer: the events for the request's own response, an HTTP refusal, or "not mine (any more)". */
 export type LiveForwardedReply =
   | { events: DatastarEvent[] }
-  | { status: number; message: string }
+  | { status: number; body: string | object }
   | { moved: true }
   | { ok: true };
 
@@ -172,7 +172,7 @@ export class LiveCluster implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.renewTimer);
-    for (const answer of this.waiting.values()) answer({ status: 503, message: 'shutting down' });
+    for (const answer of this.waiting.values()) answer({ moved: true });
     const pair = this.pair;
     this.pair = undefined;
     await pair?.close();
@@ -180,7 +180,8 @@ export class LiveCluster implements OnApplicationShutdown {
 
   private async take(sid: string, owner: string, from: string): Promise<string | undefined> {
     const ttl = String(this.settings.live.ownerLeaseMs);
-    if (this.pair) await whenReady(this.pair.publisher);
+    // Never hold a lease while the others cannot reach us (a process that just started).
+    if (this.pair) await Promise.all([whenReady(this.pair.publisher), this.pair.whenListening(this.channel(this.id), READY_WAIT_MS)]);
     const after = await this.pair?.command((redis) => redis.eval(TAKE, 1, this.key(sid), owner, ttl, from));
     if (typeof after !== 'string') return undefined;
     if (after === this.id) this.held.add(sid);
@@ -232,7 +233,7 @@ export class LiveCluster implements OnApplicationShutdown {
       reply = this.stopped || !this.serve ? { moved: true } : await this.serve(request);
     } catch (error) {
       this.logger.error(LIVE_FORWARD_FAILED(request.op, (error as Error)?.message ?? String(error)));
-      reply = { status: 500, message: 'Internal server error' };
+      reply = { status: 500, body: { statusCode: 500, message: 'Internal server error' } };
     }
     const pair = this.pair;
     const channel = this.channel(from);

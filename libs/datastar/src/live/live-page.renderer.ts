@@ -4,6 +4,7 @@ import { DatastarPaths } from '../core/datastar-paths';
 import { DATASTAR_SETTINGS, type DatastarSettings } from '../core/datastar-settings';
 import { DATASTAR_LOCALS } from '../datastar.constants';
 import { escapeAttribute, expressionLiteral } from '../protocol';
+import { connectionStatusHtml } from '../templates/connection-status';
 import { DatastarTemplates } from '../templates/datastar-templates.service';
 import { LIVE_FLASH_ID, LIVE_ROOT_ID, LIVE_WRAPPER_ID } from './live.constants';
 import { lostNoticeExpression, popstateExpression, reloadOn401Expression, streamAction } from './live-actions';
@@ -37,7 +38,9 @@ export class LivePageRenderer {
     attributes.push(`data-on:datastar-fetch="${escapeAttribute(reloadOn401Expression())}"`);
     // After a reload for a session that was gone: the notice, shown in the flash region.
     const notice = view.stateless ? '' : `<div hidden data-init="${escapeAttribute(lostNoticeExpression())}"></div>`;
-    const content = `<div id="${LIVE_ROOT_ID}">${html}</div><div id="${LIVE_FLASH_ID}" aria-live="polite">${flash}</div>${notice}`;
+    // The connection state (and the watchdog of the session stream) in every live page, whatever its mount template.
+    const connection = connectionStatusHtml(this.settings.writer);
+    const content = `<div id="${LIVE_ROOT_ID}">${html}</div><div id="${LIVE_FLASH_ID}" aria-live="polite">${flash}</div>${notice}${connection}`;
     const assigns = session.ctx.assigns as Record<string, unknown>;
     const locals = {
       ...assigns,
@@ -48,7 +51,7 @@ export class LivePageRenderer {
         sessionId: view.stateless ? undefined : session.id,
         path: session.path,
       },
-      [DATASTAR_LOCALS]: { signals },
+      [DATASTAR_LOCALS]: { signals, connectionShown: true },
     };
     const source = view.options.mountTemplate ?? this.settings.live.mountTemplate ?? this.defaultMountTemplate;
     return this.templates.renderSource(source, locals);

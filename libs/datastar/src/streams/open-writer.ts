@@ -10,10 +10,11 @@ import { SseWriter, type SseWriterOptions } from '../protocol';
 export function openSseWriter(
   res: any,
   settings: DatastarSettings['writer'],
-  overrides: SseWriterOptions = {},
+  overrides?: SseWriterOptions,
 ): SseWriter {
   if (typeof res.hijack === 'function') res.hijack(); // Fastify: the reply is ours now
-  return new SseWriter(res.raw ?? res, { ...settings, ...definedOnly(overrides) }).open();
+  // Without overrides (every dispatch), the module's frozen options as they are: no copy per writer.
+  return new SseWriter(res.raw ?? res, overrides ? { ...settings, ...definedOnly(overrides) } : settings).open();
 }
 
 /** `{ heartbeat: undefined }` from a caller means "the module's", not "none". */

@@ -15,6 +15,7 @@ import type { DatastarSettings } from '../core/datastar-settings';
 import { DATASTAR_LOCALS } from '../datastar.constants';
 import { INVALID_CONNECTION_OPTION } from '../datastar.messages';
 import { escapeAttribute, expressionLiteral } from '../protocol';
+import type { DatastarViewData } from './datastar-helpers';
 
 /** The indicator's id: style `#ds-connection` (and its `.ds-connection-reconnecting`, `.ds-connection-lost`). */
 export const CONNECTION_ID = 'ds-connection';
@@ -33,9 +34,6 @@ const DEFAULT_TEXTS: ConnectionStatusTexts = {
   reload: 'Reload',
   style: true,
 };
-
-/** The live shell marks its locals so a layout's `{{ds-connection}}` does not add a second indicator. */
-export const CONNECTION_SHOWN = 'connectionShown';
 
 // No `display` here: the `hidden` attribute must keep working.
 const STYLE =
@@ -144,7 +142,8 @@ export function connectionStatusHtml(
  */
 export function registerConnectionHelper(hbs: typeof Handlebars, settings: Pick<DatastarSettings, 'writer'>): void {
   hbs.registerHelper('ds-connection', function (helperOptions?: Handlebars.HelperOptions) {
-    if (helperOptions?.data?.root?.[DATASTAR_LOCALS]?.[CONNECTION_SHOWN] === true) return '';
+    const view = helperOptions?.data?.root?.[DATASTAR_LOCALS] as DatastarViewData | undefined;
+    if (view?.connectionShown) return '';
     return new hbs.SafeString(connectionStatusHtml(settings.writer, helperOptions?.hash));
   });
 }

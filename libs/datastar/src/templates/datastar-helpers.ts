@@ -14,6 +14,8 @@ import { pageFailureAttributes } from './page-failures';
 export interface DatastarViewData {
   controller?: string;
   signals: Record<string, unknown>;
+  /** A live page: its shell shows the connection state, so `{{ds-connection}}` renders nothing. */
+  connectionShown?: boolean;
 }
 
 /** `/ds/counter/increment` for an event of a StarController (`path`: the dispatch path, e.g. `ds` or `/v1/ds/`). */

@@ -82,7 +82,8 @@ export class DatastarTemplates implements OnModuleInit {
   renderSource(source: TemplateSource, locals: Record<string, unknown>, view?: DatastarViewData): string {
     if (typeof source === 'function') return String(source(locals));
     if (source.trimStart().startsWith('<')) return source;
-    const data = view ? { ...locals, [DATASTAR_LOCALS]: view } : locals;
+    // Not a spread: see DatastarContext.locals().
+    const data = view ? Object.assign({}, locals, { [DATASTAR_LOCALS]: view }) : locals;
     // A template file's final newline would become an empty `elements` line.
     return this.render(source, data).trimEnd();
   }

@@ -45,9 +45,13 @@ export class SignalTracker {
   signal(values: Record<string, unknown>): this;
   signal(keyOrValues: string | Record<string, unknown>, value?: unknown): this {
     const ctx = this.context('signal');
-    const values = typeof keyOrValues === 'string' ? { [keyOrValues]: value } : keyOrValues;
-    Object.assign(ctx.assigns, values);
-    Object.assign(ctx.signals, values);
+    if (typeof keyOrValues === 'string') {
+      ctx.assigns[keyOrValues] = value;
+      ctx.signals[keyOrValues] = value;
+    } else {
+      Object.assign(ctx.assigns, keyOrValues);
+      Object.assign(ctx.signals, keyOrValues);
+    }
     ctx.changed(this.flushContext);
     return this;
   }
@@ -202,7 +206,7 @@ export class SignalTracker {
  * server, nor the locals).
  */
 function viewData(ctx: DatastarContext): DatastarViewData {
-  return { controller: ctx.controller, signals: { ...ctx.signals } };
+  return { controller: ctx.controller, signals: Object.assign({}, ctx.signals) };
 }
 
 function hasOwnKeys(object: object): boolean {
