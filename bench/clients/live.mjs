@@ -6,6 +6,7 @@
 import { connect } from 'node:net';
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { readLivePage } from '../lib/sse.mjs';
 
 const config = JSON.parse(process.argv[2]);
 const { port, pagePath } = config;
@@ -41,14 +42,6 @@ function http(method, path, headers = {}, body) {
   });
 }
 
-/** The page's token (its `_lv` signal) and stream URL (its data-init), as the browser reads them. */
-function readPage(html) {
-  const token = /&quot;_lv&quot;:&quot;([^&]+)&quot;/.exec(html)?.[1];
-  const streamPath = /data-init="@get\(&quot;([^&]+)&quot;/.exec(html)?.[1];
-  if (!token || !streamPath) throw new Error(`no live page: ${html.slice(0, 300)}`);
-  return { token, streamPath };
-}
-
 // The broadcast being timed.
 let current = { marker: null };
 let closing = false;
@@ -66,7 +59,7 @@ function onData(session, text) {
 async function openSession(index) {
   const page = await http('GET', pagePath, { accept: 'text/html' });
   if (page.status !== 200) throw new Error(`session ${index}: GET ${pagePath} answered ${page.status}: ${page.body.slice(0, 200)}`);
-  const { token, streamPath } = readPage(page.body);
+  const { token, streamPath } = readLivePage(page.body);
   return new Promise((resolve, reject) => {
     const socket = connect({ port, host: HOST });
     const session = { index, token, socket, tail: '', gotSeq: -1, open: false, head: '' };

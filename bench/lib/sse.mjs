@@ -1,4 +1,5 @@
-// A minimal SSE parser for checking that every contender answers with the same events.
+// A minimal SSE parser for checking that every contender answers with the same events, and what
+// the live clients read from a live page.
 
 /** Parses an SSE body into [{ event, id, retry, data: [lines] }]. */
 export function parseSse(text) {
@@ -25,4 +26,12 @@ export function sameEvents(a, b) {
   const norm = (events) =>
     JSON.stringify(events.map((e) => ({ ...e, data: [...e.data].sort((x, y) => x.split(' ')[0].localeCompare(y.split(' ')[0])) })));
   return norm(a) === norm(b);
+}
+
+/** A live page's token (its `_lv` signal) and session stream URL (its data-init), as the browser reads them. */
+export function readLivePage(html) {
+  const token = /&quot;_lv&quot;:&quot;([^&]+)&quot;/.exec(html)?.[1];
+  const streamPath = /data-init="@get\(&quot;([^&]+)&quot;/.exec(html)?.[1];
+  if (!token || !streamPath) throw new Error(`no live page: ${html.slice(0, 300)}`);
+  return { token, streamPath };
 }

@@ -9,7 +9,7 @@ import { delimiter, join } from 'node:path';
 import { freePort, runChild, startServer } from '../lib/proc.mjs';
 import { fmt, percentile, table } from '../lib/stats.mjs';
 
-function findRedis() {
+export function findRedis() {
   const dirs = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
   for (const candidate of [process.env.REDIS_SERVER_BIN, ...dirs.map((d) => join(d, 'redis-server'))].filter(Boolean)) {
     try {
@@ -36,7 +36,7 @@ function ping(port) {
   });
 }
 
-async function startRedis(binary) {
+export async function startRedis(binary) {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'bench-redis-'));
   const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--loglevel', 'warning'], { stdio: 'ignore' });

@@ -1,7 +1,8 @@
 // Live sessions at scale: a small @LiveView like the sample's live counter (a `count` signal, an
 // `increment` event, a Handlebars template), subscribed to one topic; POST /bench/broadcast?seq=N
 // publishes there and every session's handleInfo re-renders its view with the new tick.
-// Express by default, Fastify with argv[2] === 'fastify'.
+// Express by default, Fastify with argv[2] === 'fastify'. With BENCH_REDIS_URL, processes share
+// that Redis: an event POSTed to one that does not own the session is forwarded to its owner.
 import 'reflect-metadata';
 import { Controller, HttpCode, Module, Post, Query } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -53,6 +54,9 @@ class BroadcastController {
   imports: [
     DatastarModule.forRoot({
       views: harness.VIEWS,
+      pubsub: process.env.BENCH_REDIS_URL
+        ? { redis: { url: process.env.BENCH_REDIS_URL, keyPrefix: 'bench:', secret: 'bench-secret-bench-secret-bench-secret' } }
+        : undefined,
       cacheTemplates: true, // as in production, whatever NODE_ENV says
       live: {
         secret: 'bench-live-secret-'.repeat(3),

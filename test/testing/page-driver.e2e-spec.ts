@@ -69,6 +69,28 @@ describe.each(RUNTIMES)('DatastarPage with the %s', (runtime) => {
     expect(app.requests.filter((r) => r.url.startsWith('/ds/search/query'))).toHaveLength(1);
   });
 
+  it('keeps event and class names as written and camel-cases a signal name only at a dash before a letter, like the client', async () => {
+    page = await open('/casing');
+    expect(page.signals).toEqual({ v2api: 1, 'item-2': 2, firstName: 'Ada', fired: false });
+    expect([...page.document.querySelector('#styled')!.classList].sort()).toEqual(['mt2', 'text-lg']);
+    await page.dispatch('#fire', 'my-event2');
+    expect(page.signals.fired).toBe(true);
+    expect(page.errors).toEqual([]);
+  });
+
+  it('leaves the library\'s own connection indicator alone; a timer of the page\'s own still fails in the emulator', async () => {
+    page = await open('/indicator');
+    await page.click('#increment');
+    expect(page.text('#count')).toBe('1');
+    expect(page.document.querySelector('#ds-connection')!.hasAttribute('hidden')).toBe(true);
+    expect(page.errors).toEqual([]);
+    if (runtime === 'emulator') {
+      await expect(open('/indicator?user')).rejects.toThrow(
+        /data-on-interval__duration\.5000ms="\$count\+\+" on <p id="clock">: the page driver's emulator does not run data-on-interval/,
+      );
+    }
+  });
+
   it('a plugin the emulator does not run fails open() there; the client runs it', async () => {
     if (runtime === 'emulator') {
       await expect(open('/ref')).rejects.toThrow(/data-ref:field="" on <input id="name">: the page driver's emulator does not run data-ref/);
@@ -237,6 +259,33 @@ describe('where the client comes from, without a real bundle', () => {
       .toMatch(/without an integrity hash: set clientPath or DATASTAR_JS/);
     expect(await findClientBundle('http://app.test/', { src: 'http://127.0.0.1:1/datastar.js', integrity }, { cacheDir, headers: {} }))
       .toMatch(/downloading http:\/\/127\.0\.0\.1:1\/datastar\.js failed/);
+  });
+
+  it('gives up quickly on a CDN that does not answer, says so, and does not try it again in this process', async () => {
+    let asked = 0;
+    const silent = await listen(createServer(() => { asked++; }));
+    const src = `${silent.url}/datastar.js`;
+    const page = await listen(createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end(`<!doctype html><html><head><script type="module" src="${src}" integrity="${integrity}"></script></head>`
+        + '<body><p id="n" data-signals:n="1" data-text="$n"></p></body></html>');
+    }));
+    try {
+      await withoutDatastarJs(async () => {
+        for (let i = 0; i < 2; i++) {
+          const opened = await DatastarPage.open(page.url, '/', { clientCacheDir: cacheDir });
+          expect(opened.runtime).toBe('emulator');
+          expect(opened.runtimeReason).toBe(
+            `downloading ${src} failed (no answer within 2000 ms), and is not tried again in this process: set clientPath or DATASTAR_JS`,
+          );
+          expect(opened.text('#n')).toBe('1');
+          await opened.close();
+        }
+      });
+      expect(asked).toBe(1);
+    } finally {
+      await Promise.all([silent.close(), page.close()]);
+    }
   });
 
   it('uses the emulator, and says why, when the page has no client to be had', async () => {

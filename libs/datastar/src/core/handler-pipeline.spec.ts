@@ -7,7 +7,7 @@ import {
 import { DiscoveryModule, DiscoveryService, ExternalContextCreator } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { map } from 'rxjs';
-import { createHandlerPipeline } from './handler-pipeline';
+import { createHandlerPipeline, type HandlerPipeline } from './handler-pipeline';
 import { RouteParamsFactory, hostModuleKey } from './nest-internals';
 
 /** What ran, in order. */
@@ -158,5 +158,56 @@ describe('createHandlerPipeline (a real Nest app)', () => {
     const result = await pipeline('plain', () => true)(req, res, 'next');
     expect(result).toEqual({ args: [req, res, 'next'] });
     expect(log).toEqual(['guard:global', 'guard:class', 'handler']);
+  });
+
+  it('no direct call while a guard, an interceptor or a pipe applies', () => {
+    expect(pipeline('handle').direct).toBeUndefined();
+    expect(pipeline('plain', () => true).direct).toBeUndefined(); // the global and class guards
+  });
+});
+
+const Later = createParamDecorator((_: unknown, context: ExecutionContext) => Promise.resolve(context.switchToHttp().getRequest().custom));
+
+@Controller('bare')
+class BareController {
+  @Post()
+  handle(@Body('name') name: string, @Res() res: unknown, @Custom() custom: string) {
+    return { name, res, custom };
+  }
+
+  @Post()
+  later(@Body('name') name: string, @Later() later: string) {
+    return { name, later };
+  }
+}
+
+@Module({ imports: [DiscoveryModule], controllers: [BareController] })
+class BareModule {}
+
+describe('createHandlerPipeline without guards, interceptors or pipes: direct', () => {
+  let app: INestApplication;
+  let direct: (methodName: 'handle' | 'later') => NonNullable<HandlerPipeline['direct']>;
+
+  beforeAll(async () => {
+    app = (await Test.createTestingModule({ imports: [BareModule] }).compile()).createNestApplication({ logger: false });
+    await app.init();
+    const instance = app.get(BareController);
+    const wrapper = app.get(DiscoveryService).getControllers().find((found) => found.metatype === BareController)!;
+    direct = (methodName) => createHandlerPipeline(
+      app.get(ExternalContextCreator), instance, (instance as any)[methodName], methodName, hostModuleKey(wrapper), new RouteParamsFactory(),
+    ).direct!;
+  });
+  afterAll(() => app?.close());
+
+  it('resolves the parameters at once when none is a promise (a thenable @Res() is not one to await)', () => {
+    const req = { headers: {}, body: { name: 'alice' }, custom: 'c' };
+    const res = { then: () => undefined }; // Fastify's reply: awaited, it would never settle
+    expect(direct('handle')([req, res, undefined])).toEqual(['alice', res, 'c']);
+  });
+
+  it('awaits a pipeable parameter that is a promise, as the pipeline does', async () => {
+    const args = direct('later')([{ headers: {}, body: { name: 'bob' }, custom: 'soon' }, {}, undefined]);
+    expect(args).toBeInstanceOf(Promise);
+    expect(await args).toEqual(['bob', 'soon']);
   });
 });

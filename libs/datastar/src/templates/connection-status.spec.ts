@@ -2,7 +2,7 @@ import Handlebars from 'handlebars';
 import { resolveDatastarSettings } from '../core/datastar-settings';
 import { DATASTAR_LOCALS } from '../datastar.constants';
 import { clientFunctionBody, runLikeClient } from '../protocol/client-compile.fixture';
-import { CONNECTION_ID, connectionStatusHtml, trackExpression, watchdogFor, watchExpression } from './connection-status';
+import { CONNECTION_ID, connectionStatusHtml, trackExpression, watchCode, watchdogFor } from './connection-status';
 import { registerDatastarHelpers } from './datastar-helpers';
 import { pageFailureAttributes } from './page-failures';
 
@@ -29,17 +29,19 @@ function page() {
   const storage = new Map<string, string>();
   const fetches: Array<[string, RequestInit]> = [];
   const state = { status: 200, reloads: 0 };
+  const timers: Array<[() => void, number]> = [];
   const window: Record<string, unknown> = {
     document: { hidden: false, getElementById: (id: string) => (id === CONNECTION_ID ? e : null) },
     sessionStorage: { getItem: (k: string) => storage.get(k) ?? null, setItem: (k: string, v: string) => storage.set(k, v) },
     location: { href: 'http://app.test/chat', reload: () => state.reloads++ },
+    setInterval: (run: () => void, ms: number) => timers.push([run, ms]),
     fetch: (url: string, init: RequestInit) => {
       fetches.push([url, init]);
       return Promise.resolve({ status: state.status });
     },
   };
   const shown = () => (e.hidden ? '' : e.children[0].hidden ? 'lost' : 'reconnecting');
-  return { window, e, fetches, state, shown };
+  return { window, e, fetches, state, timers, shown };
 }
 
 const WATCHDOG = { tickMs: 250, deadlineMs: 1000 };
@@ -57,15 +59,14 @@ describe('connection status', () => {
 
   // Each run gets a fresh copy of `window`: what the expression kept there is carried to the next run.
   const fire = (p: ReturnType<typeof page>, type: string, el: unknown) =>
-    Object.assign(p.window, runLikeClient(trackExpression(), { evt: { detail: { type, el, argsRaw: {} } }, window: p.window }).window);
+    Object.assign(p.window, runLikeClient(trackExpression(WATCHDOG), { evt: { detail: { type, el, argsRaw: {} } }, window: p.window }).window);
   const tick = (p: ReturnType<typeof page>, watchdog: typeof WATCHDOG | undefined = WATCHDOG) =>
-    Object.assign(p.window, runLikeClient(watchExpression(watchdog), { window: p.window }).window);
+    Object.assign(p.window, runLikeClient(watchCode(watchdog), { window: p.window }).window);
 
   describe('the expressions, compiled like client 1.0.2', () => {
     it.each([
-      ['track', trackExpression()],
-      ['watch (watchdog)', watchExpression(WATCHDOG)],
-      ['watch (probe only)', watchExpression()],
+      ['track, with the watchdog', trackExpression(WATCHDOG)],
+      ['track, the probe only', trackExpression()],
     ])('%s: no `$`, `@` or non-ASCII, and the client rewrites nothing', (_name, expression) => {
       expect(expression).toMatch(/^[\x20-\x7e]*$/);
       expect(expression).not.toMatch(/[$@]/);
@@ -247,9 +248,28 @@ describe('connection status', () => {
       expect(watchdogFor(writer)).toEqual({ tickMs: 250, deadlineMs: 1000 });
       const html = connectionStatusHtml(writer);
       expect(html).toMatch(/^<div id="ds-connection" role="status" aria-live="polite" hidden style="[^"]*"/);
-      expect(attribute(html, 'data-on:datastar-fetch')).toBe(trackExpression());
-      expect(attribute(html, 'data-on-interval__duration.250ms')).toBe(watchExpression({ tickMs: 250, deadlineMs: 1000 }));
-      expect(attribute(html, 'data-on-interval__duration.250ms')).toContain('> 1000)');
+      const track = attribute(html, 'data-on:datastar-fetch')!;
+      expect(track).toBe(trackExpression({ tickMs: 250, deadlineMs: 1000 }));
+      expect(track).toContain(`window.setInterval(() => { ${watchCode({ tickMs: 250, deadlineMs: 1000 })} }, 250)`);
+      expect(track).toContain('else if (now - r.at > 1000)');
+      // The one attribute: nothing the testing module's page emulator refuses (data-on-interval).
+      expect(html.match(/ data-[a-z-]+[:=_]/g)).toEqual([' data-on:', ' data-on:']);
+    });
+
+    it("the first event starts the page's one timer, which runs the watchdog", () => {
+      const p = page();
+      const stream = streamElement({ 'data-init': "@get('/s')" });
+      fire(p, 'started', stream);
+      fire(p, 'datastar-heartbeat', stream);
+      expect(p.timers.map(([, ms]) => ms)).toEqual([250]);
+      (globalThis as { window?: unknown }).window = p.window; // the timer runs later, on the page's window
+      const [run] = p.timers[0];
+      run();
+      for (let i = 0; i < 5; i++) {
+        now += 250;
+        run();
+      }
+      expect(stream.set).toEqual([['data-init', "@get('/s')"]]);
     });
 
     it.each([
@@ -258,8 +278,9 @@ describe('connection status', () => {
     ])('%s: no watchdog (a quiet stream is not a dead one), the probe every 5 s', (_name, writer) => {
       expect(watchdogFor(writer)).toBeUndefined();
       const html = connectionStatusHtml(writer);
-      expect(attribute(html, 'data-on-interval__duration.5000ms')).toBe(watchExpression());
-      expect(html).not.toContain('setAttribute');
+      expect(attribute(html, 'data-on:datastar-fetch')).toBe(trackExpression());
+      expect(html).toContain('}, 5000); ');
+      expect(html).not.toContain('s.setAttribute(a.name, a.value)');
     });
 
     it('texts from hash options are escaped; style=false drops the inline style; a wrong option is refused', () => {
@@ -280,7 +301,7 @@ describe('connection status', () => {
       const template = hbs.compile("{{#if x}}{{ds-connection reload='Again'}}{{/if}}");
       const html = template({ x: true });
       expect(html).toBe(connectionStatusHtml(settings.writer, { reload: 'Again' }));
-      expect(html).toContain('data-on-interval__duration.200ms=');
+      expect(html).toContain('}, 200); ');
       expect(template({ x: true, [DATASTAR_LOCALS]: { signals: {}, connectionShown: true } })).toBe('');
     });
   });

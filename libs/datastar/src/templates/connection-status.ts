@@ -9,6 +9,9 @@
  * received for more than two heartbeats is on a dead path (bytes dropped, sockets open, which no
  * error ever reports), so its element's `data-init` is set again, which the client runs again: the
  * stream's `@get` reopens it, and the client cancels the old request (same method and URL).
+ *
+ * All of it is one `data-on:datastar-fetch` attribute, whose first run starts the page's timer: no
+ * `data-on-interval`, which the testing module's page emulator refuses (it never fires this event).
  */
 import type Handlebars from 'handlebars';
 import type { DatastarSettings } from '../core/datastar-settings';
@@ -41,7 +44,7 @@ const STYLE =
   'padding:.375rem .875rem;border-radius:.375rem;background:#323232;color:#fff;font:14px/1.4 system-ui,sans-serif;' +
   'box-shadow:0 2px 8px rgba(0,0,0,.3)';
 
-/** Checked every this often when the watchdog is off: the probe after the client gave up. */
+/** The timer's period without a watchdog (it then only probes, once the client gave up). */
 const PROBE_MS = 5000;
 /** A reload by the probe at most this often, so a server that answers but never streams cannot loop. */
 const RELOAD_EVERY_MS = 60_000;
@@ -57,11 +60,13 @@ const SHOW =
   `if (e) { e.hidden = !st; for (const k of Array.from(e.children)) k.hidden = !k.classList.contains(${lit(`${CONNECTION_ID}-`)} + st) }`;
 
 /**
- * `data-on:datastar-fetch`: counts each element's open requests and when it last heard from them;
- * marks the ones being retried, and the page lost once the client gives up on one.
+ * `data-on:datastar-fetch`: starts the page's timer (see {@link watchCode}) once; counts each
+ * element's open requests and when it last heard from them; marks the ones being retried, and the
+ * page lost once the client gives up on one.
  */
-export function trackExpression(): string {
+export function trackExpression(watchdog?: Watchdog): string {
   return `const c = ${STATE} || (${STATE} = { streams: new Map(), lost: false, tick: 0, probing: false }); ` +
+    `if (!c.timer) c.timer = window.setInterval(() => { ${watchCode(watchdog)} }, ${lit(watchdog?.tickMs ?? PROBE_MS)}); ` +
     'const t = evt.detail.type, s = evt.detail.el; ' +
     'if (s) { let r = c.streams.get(s); ' +
     "if (!r && t !== 'finished') c.streams.set(s, r = { open: 0, at: Date.now(), retrying: false }); " +
@@ -89,12 +94,12 @@ export function watchdogFor(writer: Pick<DatastarSettings['writer'], 'heartbeat'
 }
 
 /**
- * `data-on-interval`: with a watchdog, sets `data-init*` again on the element of every open request
- * silent for longer than the deadline (not while the client retries it, the tab is hidden, or the
+ * What the page's timer runs: with a watchdog, sets `data-init*` again on the element of every open
+ * request silent for longer than the deadline (not while the client retries it, the tab is hidden, or the
  * timer itself was held back, e.g. a hidden tab or a sleeping laptop: those restart the clock).
  * Once the client gave up: probes the page, and reloads when the server answers.
  */
-export function watchExpression(watchdog?: Watchdog): string {
+export function watchCode(watchdog?: Watchdog): string {
   const tick = watchdog?.tickMs ?? PROBE_MS;
   const reopen = watchdog
     ? `const late = now - c.tick > 2 * ${lit(tick)}; c.tick = now; ` +
@@ -124,12 +129,9 @@ export function connectionStatusHtml(
     if (!Object.hasOwn(DEFAULT_TEXTS, key) || typeof value !== wanted) throw new Error(INVALID_CONNECTION_OPTION(key, value));
     (texts as Record<string, unknown>)[key] = value;
   }
-  const watchdog = watchdogFor(writer);
-  const tick = watchdog?.tickMs ?? PROBE_MS;
   const style = texts.style ? ` style="${STYLE}"` : '';
   return `<div id="${CONNECTION_ID}" role="status" aria-live="polite" hidden${style}` +
-    ` data-on:datastar-fetch="${escapeAttribute(trackExpression())}"` +
-    ` data-on-interval__duration.${tick}ms="${escapeAttribute(watchExpression(watchdog))}">` +
+    ` data-on:datastar-fetch="${escapeAttribute(trackExpression(watchdogFor(writer)))}">` +
     `<span class="${CONNECTION_ID}-reconnecting">${escapeAttribute(texts.reconnecting)}</span>` +
     `<span class="${CONNECTION_ID}-lost" hidden>${escapeAttribute(texts.lost)} ` +
     `<button type="button" data-on:click="window.location.reload()">${escapeAttribute(texts.reload)}</button></span></div>`;

@@ -5,11 +5,20 @@
  * 3. the file the `DATASTAR_JS` environment variable names;
  * 4. a cache folder, for a CDN script pinned with `integrity` (downloaded once, verified).
  * Whatever the source, a script with `integrity` only runs a client that matches it, as a browser would.
+ * A download that fails (offline, a firewall that drops packets) fails fast, and is not tried again
+ * in the process: every page then runs in the emulator, with the reason in `page.runtimeReason`.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { scanStartTags } from './html-scan';
+
+/** How long a CDN may take to answer (its headers): a network that drops packets must not hang a test. */
+const DOWNLOAD_ANSWER_MS = 2000;
+/** How long the whole download may take. */
+const DOWNLOAD_MS = 15_000;
+/** Downloads under way, and the ones that failed, by URL: each is tried once per process. */
+const downloads = new Map<string, Promise<Buffer | string>>();
 
 /** The `<script src>` a page loads its Datastar client with. */
 export interface ClientScriptTag {
@@ -64,14 +73,8 @@ export async function findClientBundle(
   const file = join(options.cacheDir, `${createHash('sha256').update(tag.integrity).digest('hex').slice(0, 32)}.js`);
   const cached = await readFile(file).catch(() => undefined);
   if (cached && matchesIntegrity(cached, tag.integrity)) return { code: cached.toString('utf8'), from: file };
-  let downloaded: Buffer;
-  try {
-    const res = await fetch(tag.src, { signal: AbortSignal.timeout(15_000) });
-    if (!res.ok) return `downloading ${tag.src} answered ${res.status}`;
-    downloaded = Buffer.from(await res.arrayBuffer());
-  } catch (error) {
-    return `downloading ${tag.src} failed (${(error as Error).message}): set clientPath or DATASTAR_JS`;
-  }
+  const downloaded = await download(tag.src);
+  if (typeof downloaded === 'string') return downloaded;
   const bundle = verified(downloaded, tag, tag.src);
   await mkdir(options.cacheDir, { recursive: true });
   // Written aside and renamed, so a parallel test never reads half a file.
@@ -79,6 +82,37 @@ export async function findClientBundle(
   await writeFile(part, downloaded);
   await rename(part, file);
   return bundle;
+}
+
+/** The file at `src`, or why it cannot be had; a failure is remembered (a success is in the cache folder). */
+function download(src: string): Promise<Buffer | string> {
+  let pending = downloads.get(src);
+  if (!pending) {
+    pending = fetchFile(src);
+    downloads.set(src, pending);
+    void pending.then((result) => {
+      if (typeof result !== 'string') downloads.delete(src);
+    });
+  }
+  return pending;
+}
+
+async function fetchFile(src: string): Promise<Buffer | string> {
+  const answer = new AbortController();
+  const timer = setTimeout(() => answer.abort(new Error(`no answer within ${DOWNLOAD_ANSWER_MS} ms`)), DOWNLOAD_ANSWER_MS);
+  timer.unref();
+  const failed = (why: string) => `downloading ${src} ${why}, and is not tried again in this process: set clientPath or DATASTAR_JS`;
+  try {
+    const res = await fetch(src, { signal: AbortSignal.any([answer.signal, AbortSignal.timeout(DOWNLOAD_MS)]) });
+    clearTimeout(timer);
+    if (!res.ok) return failed(`answered ${res.status}`);
+    return Buffer.from(await res.arrayBuffer());
+  } catch (error) {
+    const { message, cause } = error as Error & { cause?: { code?: string; message?: string } };
+    return failed(`failed (${message}${cause ? `: ${cause.code ?? cause.message}` : ''})`);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Subresource Integrity: does `code` match one of the hashes (`sha256-…`, `sha384-…`, `sha512-…`)? */

@@ -36,6 +36,8 @@ export class ClientPage implements PageEngine {
   /** What ends each open response body, for close(). */
   private readonly endings = new Set<() => void>();
   private root: object = {};
+  /** Forms whose identity is kept (see keepFormIdentity). */
+  private readonly forms = new WeakSet<Element>();
   private closed = false;
 
   private constructor(private readonly setup: PageSetup, happy: HappyDom, private readonly tag: ClientScriptTag | undefined) {
@@ -121,7 +123,8 @@ export class ClientPage implements PageEngine {
     this.watchTimers();
     window.document.write(this.setup.html);
     await window.happyDOM.waitUntilComplete();
-    this.watchScripts();
+    this.keepFormIdentity(this.document.documentElement);
+    this.watchInsertions();
     this.document.addEventListener('datastar-fetch', (evt) => this.onFetchEvent(evt as CustomEvent<{ type: string; el?: EventTarget }>));
     const exports = this.runBundle(bundle);
     this.root = exports.root;
@@ -272,8 +275,11 @@ export class ClientPage implements PageEngine {
     }) as typeof window.clearTimeout;
   }
 
-  /** Scripts the client inserts (executeScript, a `text/javascript` answer) run; they are also listed in `page.scripts`. */
-  private watchScripts(): void {
+  /**
+   * Scripts the client inserts (executeScript, a `text/javascript` answer) run; they are also listed
+   * in `page.scripts`. Inserted forms get {@link keepFormIdentity}.
+   */
+  private watchInsertions(): void {
     new this.window.MutationObserver((records) => {
       for (const record of records) {
         for (const node of record.addedNodes) {
@@ -282,9 +288,24 @@ export class ClientPage implements PageEngine {
           for (const script of el.tagName.toLowerCase() === 'script' ? [el] : [...el.querySelectorAll('script')]) {
             if (script.textContent) this.setup.log.scripts.push(script.textContent);
           }
+          this.keepFormIdentity(el);
         }
       }
     }).observe(this.document, { childList: true, subtree: true });
+  }
+
+  /**
+   * happy-dom 21 hands out each form behind a proxy, but `form.closest('form')` answers the object
+   * behind it, so the client's `el === el.closest('form')` fails and a form's submit posts without
+   * the submit button's name and value. Each form in `root` answers `closest()` with itself.
+   */
+  private keepFormIdentity(root: Element): void {
+    for (const form of root.tagName.toLowerCase() === 'form' ? [root] : [...root.querySelectorAll('form')]) {
+      if (this.forms.has(form)) continue;
+      this.forms.add(form);
+      const closest = form.closest.bind(form);
+      form.closest = ((selectors: string) => (form.matches(selectors) ? form : closest(selectors))) as Element['closest'];
+    }
   }
 
   /** The page's console: errors go to `page.errors` (and fail the waiting verb); the rest is dropped. */

@@ -64,6 +64,23 @@ export const ROWS_PAGE = '<!doctype html><html><body><div data-signals="{row: 0}
 /** A Datastar plugin the emulator does not run. */
 export const REF_PAGE = '<!doctype html><html><body><input id="name" data-ref:field><p id="out" data-text="$count"></p></body></html>';
 
+/** Keys the client keeps as written (event and class names, digits in signal names) or camel-cases. */
+export const CASING_PAGE = '<!doctype html><html><body>'
+  + '<div data-signals:v2api="1" data-signals:item-2="2" data-signals:first-name="\'Ada\'" data-signals:fired="false">'
+  + '<p id="styled" data-class:mt2="true" data-class:text-lg="$v2api === 1"></p>'
+  + '<button id="fire" data-on:my-event2="$fired = true">fire</button></div></body></html>';
+
+/**
+ * The library's own connection indicator as it may be written (`#ds-connection`, following the
+ * client's `datastar-fetch` events on a timer), beside a counter; `?user` adds a user's timer.
+ */
+export const INDICATOR_PAGE = '<!doctype html><html><body>'
+  + '<div id="ds-connection" hidden data-on:datastar-fetch="window.dsSeen = evt.detail.type"'
+  + ' data-on-interval__duration.5000ms="window.dsTicks = (window.dsTicks || 0) + 1"><span>Reconnecting…</span></div>'
+  + COUNTER_PAGE.slice(COUNTER_PAGE.indexOf('<div'), COUNTER_PAGE.indexOf('</body>'))
+  + '</body></html>';
+const USER_TIMER = '<p id="clock" data-on-interval__duration.5000ms="$count++"></p>';
+
 /** Starts the fixture on a free port of 127.0.0.1. */
 export async function startFixtureServer(): Promise<FixtureServer> {
   const requests: RecordedRequest[] = [];
@@ -107,6 +124,9 @@ function route(req: IncomingMessage, res: ServerResponse, body: string, streams:
     case 'GET /widgets': return html(WIDGETS_PAGE);
     case 'GET /rows': return html(ROWS_PAGE);
     case 'GET /ref': return html(REF_PAGE);
+    case 'GET /casing': return html(CASING_PAGE);
+    case 'GET /indicator':
+      return html(url.searchParams.has('user') ? INDICATOR_PAGE.replace('</body>', `${USER_TIMER}</body>`) : INDICATOR_PAGE);
   }
   if (!isDatastar) {
     res.writeHead(url.pathname.startsWith('/ds/') ? 400 : 404, { 'Content-Type': 'text/plain' });

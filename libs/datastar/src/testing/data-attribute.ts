@@ -26,27 +26,23 @@ export function parseDataAttribute(name: string): DataAttribute | null {
   return plugin ? { plugin, key, mods } : null;
 }
 
-/** The client's casing: `first-name` -> `firstName`, changed by `__case.kebab|snake|pascal`. */
-export function signalKey(attribute: DataAttribute): string {
-  let key = camel(attribute.key);
-  for (const c of attribute.mods.get('case') ?? []) {
-    if (c === 'kebab') key = kebab(key);
-    else if (c === 'snake') key = kebab(key).replace(/-/g, '_');
-    else if (c === 'pascal') key = camel(key).replace(/(^.|(?<=\.).)/g, (x) => x.toUpperCase());
-  }
+/** The client's `__case.*` conversions of a key; `kebab` (and any other name) keeps the key as written. */
+const CASES: Readonly<Record<string, (key: string) => string>> = {
+  // Only a dash before a lowercase letter: `first-name` -> `firstName`, `item-2` and `v2api` stay.
+  camel: (key) => key.replace(/-[a-z]/g, (x) => x[1].toUpperCase()),
+  snake: (key) => key.replace(/-/g, '_'),
+  pascal: (key) => key.charAt(0).toUpperCase() + CASES.camel(key.slice(1)),
+};
+
+/**
+ * An attribute's key as the client uses it: its `__case.*` modifiers in order, else `fallback`:
+ * camel for signal names (`data-signals:first-name` -> `firstName`), kebab, the key as written,
+ * for event and class names (`data-on:my-event`, `data-class:mt2`).
+ */
+export function attributeKey(attribute: DataAttribute, fallback: 'camel' | 'kebab' = 'camel'): string {
+  let key = attribute.key;
+  for (const name of attribute.mods.get('case') ?? [fallback]) key = CASES[name]?.(key) || key;
   return key;
-}
-
-export function kebab(text: string): string {
-  return text
-    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
-    .replace(/([a-z])([0-9]+)/gi, '$1-$2')
-    .replace(/([0-9]+)([a-z])/gi, '$1-$2')
-    .toLowerCase();
-}
-
-export function camel(text: string): string {
-  return kebab(text).replace(/-./g, (x) => x[1].toUpperCase());
 }
 
 /**
@@ -58,7 +54,7 @@ export function applySignalsAttribute(signals: SignalObject, attribute: DataAttr
   const ifMissing = attribute.mods.has('ifmissing');
   const result = evaluateExpression(value, { signals });
   if (attribute.key) {
-    mergePatch(signals, pathsToObject([[signalKey(attribute), result]]), ifMissing);
+    mergePatch(signals, pathsToObject([[attributeKey(attribute), result]]), ifMissing);
   } else if (isPlainObject(result)) {
     mergePatch(signals, result, ifMissing);
   } else {

@@ -26,10 +26,13 @@
  *   `open()` or the action that brought it.
  * - Morphing (outer/inner patches replace nodes), view transitions, CSS, layout, focus, retries
  *   and reconnects, hidden tabs, `datastar-fetch` events, links and native form submission.
+ *   Hence the library's own connection indicator (`{{ds-connection}}`, `#ds-connection`), which
+ *   follows those events, is left alone: it stays hidden, as over a healthy connection.
  */
 import { PATCH_ELEMENTS, PATCH_SIGNALS, DATASTAR_QUERY_PARAM } from '../protocol';
+import { CONNECTION_ID } from '../templates/connection-status';
 import type { CookieJar } from './cookie-jar';
-import { applySignalsAttribute, camel, kebab, parseDataAttribute, signalKey, type DataAttribute } from './data-attribute';
+import { applySignalsAttribute, attributeKey, parseDataAttribute, type DataAttribute } from './data-attribute';
 import { applyElementsPatch } from './element-patch.applier';
 import { evaluateExpression } from './expression.evaluator';
 import { ExpressionError } from './expression.parser';
@@ -152,6 +155,7 @@ export class PageEmulator implements PageEngine {
     for (const el of [root, ...root.querySelectorAll('*')]) {
       if (this.processed.has(el)) continue;
       this.processed.add(el);
+      if (el.closest(`#${CONNECTION_ID}`)) continue;
       // An id-matched element whose attribute did not change is what a morph would have kept.
       const old = el.id ? previous.get(el.id) : undefined;
       for (const name of el.getAttributeNames()) {
@@ -181,7 +185,7 @@ export class PageEmulator implements PageEngine {
   }
 
   private initBind(el: Element, attribute: DataAttribute, value: string): void {
-    const name = attribute.key ? signalKey(attribute) : value.trim();
+    const name = attribute.key ? attributeKey(attribute) : value.trim();
     if (!name) throw new Error('data-bind needs a signal name: data-bind:name or data-bind="name"');
     const path = name.split('.');
     this.bound.set(el, path);
@@ -199,8 +203,7 @@ export class PageEmulator implements PageEngine {
 
   private listen(el: Element, attribute: DataAttribute, value: string): void {
     if (!attribute.key) throw new Error('data-on needs an event name: data-on:click');
-    let eventName = kebab(camel(attribute.key));
-    for (const c of attribute.mods.get('case') ?? []) if (c === 'camel') eventName = camel(eventName);
+    const eventName = attributeKey(attribute, 'kebab');
     const mods = attribute.mods;
     const target: EventTarget = mods.has('window') || mods.has('outside') ? this.document : el;
     const isSubmit = el.tagName.toLowerCase() === 'form' && eventName === 'submit';
@@ -295,7 +298,7 @@ export class PageEmulator implements PageEngine {
         if (!attribute) continue;
         const value = el.getAttribute(name) ?? '';
         if (attribute.plugin === 'computed') {
-          this.guard(el, name, () => setPath(this.state, signalKey(attribute).split('.'), this.evaluate(el, value)));
+          this.guard(el, name, () => setPath(this.state, attributeKey(attribute).split('.'), this.evaluate(el, value)));
         } else if (['text', 'show', 'attr', 'class'].includes(attribute.plugin)) {
           derived.push([el, name, attribute, value]);
         }
@@ -504,7 +507,7 @@ export class PageEmulator implements PageEngine {
   }
 
   private indicatorPath(attribute: DataAttribute, value: string): string {
-    const name = attribute.key ? signalKey(attribute) : value.trim();
+    const name = attribute.key ? attributeKey(attribute) : value.trim();
     if (!name) throw new Error('data-indicator needs a signal name: data-indicator:busy');
     return name;
   }
@@ -631,7 +634,7 @@ function pathObject(path: string, value: unknown): SignalObject {
 
 /** `data-attr:title="$x"` or `data-attr="{title: $x}"` -> [['title', value]]. */
 function entries(attribute: DataAttribute, result: unknown): Array<[string, unknown]> {
-  if (attribute.key) return [[attribute.plugin === 'class' ? kebab(camel(attribute.key)) : attribute.key, result]];
+  if (attribute.key) return [[attribute.plugin === 'class' ? attributeKey(attribute, 'kebab') : attribute.key, result]];
   return isPlainObject(result) ? Object.entries(result) : [];
 }
 

@@ -1,5 +1,5 @@
 import { readSignalsFromHtml } from 'nestjs-datastar/testing';
-import { parseDataAttribute, signalKey } from './data-attribute';
+import { attributeKey, parseDataAttribute } from './data-attribute';
 import { decodeHtmlEntities, scanStartTags, scriptBodies, topLevelIds } from './html-scan';
 
 describe('html scanning', () => {
@@ -34,10 +34,20 @@ describe('data attributes', () => {
   });
 
   it('cases signal names like the client', () => {
-    expect(signalKey(parseDataAttribute('data-signals:first-name')!)).toBe('firstName');
-    expect(signalKey(parseDataAttribute('data-signals:user.first-name')!)).toBe('user.firstName');
-    expect(signalKey(parseDataAttribute('data-signals:my-value__case.kebab')!)).toBe('my-value');
-    expect(signalKey(parseDataAttribute('data-signals:my-value__case.snake')!)).toBe('my_value');
+    expect(attributeKey(parseDataAttribute('data-signals:first-name')!)).toBe('firstName');
+    expect(attributeKey(parseDataAttribute('data-signals:user.first-name')!)).toBe('user.firstName');
+    expect(attributeKey(parseDataAttribute('data-signals:my-value__case.kebab')!)).toBe('my-value');
+    expect(attributeKey(parseDataAttribute('data-signals:my-value__case.snake')!)).toBe('my_value');
+    expect(attributeKey(parseDataAttribute('data-signals:my-value__case.pascal')!)).toBe('MyValue');
+    // Only a dash before a lowercase letter goes: digits stay where they are.
+    expect(attributeKey(parseDataAttribute('data-signals:v2api')!)).toBe('v2api');
+    expect(attributeKey(parseDataAttribute('data-signals:item-2')!)).toBe('item-2');
+  });
+
+  it('keeps event and class names as written, like the client', () => {
+    expect(attributeKey(parseDataAttribute('data-class:mt2')!, 'kebab')).toBe('mt2');
+    expect(attributeKey(parseDataAttribute('data-on:my-event2')!, 'kebab')).toBe('my-event2');
+    expect(attributeKey(parseDataAttribute('data-on:my-event__case.camel')!, 'kebab')).toBe('myEvent');
   });
 
   it('reads a page\'s initial signals in document order, with __ifmissing', () => {
