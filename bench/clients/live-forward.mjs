@@ -64,12 +64,6 @@ function openStream(token, streamPath) {
   });
 }
 
-const at = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-const summary = (list) => {
-  const sorted = [...list].sort((a, b) => a - b);
-  return { p50: at(sorted, 50), p99: at(sorted, 99), max: sorted.at(-1), events: sorted.length };
-};
-
 try {
   const page = await http(ownerPort, 'GET', pagePath, { accept: 'text/html' });
   if (page.status !== 200) throw new Error(`GET ${pagePath} answered ${page.status}: ${page.body.slice(0, 200)}`);
@@ -93,7 +87,7 @@ try {
   }
   stream.socket.destroy();
   agent.destroy();
-  process.send({ type: 'result', owner: summary(times.owner), forwarded: summary(times.forwarded), refused });
+  process.send({ type: 'result', ...times, refused });
 } catch (error) {
   process.send({ type: 'result', error: String(error?.stack ?? error) });
 }

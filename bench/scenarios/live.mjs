@@ -2,11 +2,14 @@
 // open, in one server process; clients in another. Memory per session after GC (idle, and after
 // the broadcasts), the p99 of a pub/sub broadcast whose handleInfo re-renders the view in every
 // session (trigger to each stream's receipt), and events per second on one session.
+// Then two server processes sharing a Redis started here: the latency of an event POSTed to the
+// process that does not own the session (forwarded to its owner) next to one POSTed to the owner.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BENCH_DIR, runChild, startServer } from '../lib/proc.mjs';
-import { fmt, fmtRatio, median, ratio, table, verdict } from '../lib/stats.mjs';
+import { fmt, fmtRatio, median, percentile, ratio, table, verdict } from '../lib/stats.mjs';
 import { withBaseline } from '../lib/baseline.mjs';
+import { findRedis, startRedis } from './scaleout.mjs';
 
 const CONTENDERS = [
   { key: 'ours', label: 'nestjs-datastar live view, Express', file: 'servers/live-nest.ts' },
@@ -53,6 +56,31 @@ async function oneRun(c, settings) {
   }
 }
 
+/**
+ * One session, page and stream on process A; its events POSTed one at a time, alternately to A
+ * and to B, which forwards them to A through Redis. Undefined without redis-server.
+ */
+async function forwardRun(settings) {
+  const binary = findRedis();
+  if (!binary) return undefined;
+  const redis = await startRedis(binary);
+  const servers = [];
+  try {
+    const env = { BENCH_REDIS_URL: redis.url };
+    for (const name of ['live A (owner)', 'live B']) servers.push(await startServer(name, 'servers/live-nest.ts', [], { env }));
+    const r = await runChild('clients/live-forward.mjs', {
+      ownerPort: servers[0].port, otherPort: servers[1].port, pagePath: PAGE_PATH,
+      events: settings.forwardEvents, warmup: 50, timeout: 10_000,
+    }, { timeout: 120_000 });
+    if (r.refused.length) throw new Error(`live events across processes refused: ${r.refused.join('; ')}`);
+    const stats = (list) => ({ p50: percentile(list, 50), p99: percentile(list, 99), max: percentile(list, 100), events: list.length });
+    return { owner: stats(r.owner), forwarded: stats(r.forwarded) };
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()));
+    await redis.stop();
+  }
+}
+
 /** The fanout scenario's "ours" p99 at `streams`: from this `npm run bench`, else the newest saved run. */
 function fanoutFigure(reports, streams) {
   const here = reports.find((r) => r.name === 'fanout' && r.settings.streams === streams);
@@ -78,8 +106,8 @@ function fanoutFigure(reports, streams) {
 
 export async function liveScenario({ quick, only, reports = [] }) {
   const settings = quick
-    ? { sessions: 1000, broadcasts: 3, rounds: 1, eventSeconds: 2 }
-    : { sessions: 10_000, broadcasts: 5, rounds: 2, eventSeconds: 5 };
+    ? { sessions: 1000, broadcasts: 3, rounds: 1, eventSeconds: 2, forwardEvents: 200 }
+    : { sessions: 10_000, broadcasts: 5, rounds: 2, eventSeconds: 5, forwardEvents: 1000 };
   if (process.env.BENCH_ROUNDS) settings.rounds = Number(process.env.BENCH_ROUNDS);
   if (process.env.BENCH_SESSIONS) settings.sessions = Number(process.env.BENCH_SESSIONS);
   const all = withBaseline(CONTENDERS, () => true);
@@ -156,5 +184,26 @@ export async function liveScenario({ quick, only, reports = [] }) {
     });
   }
   if (settings.sessions !== 10_000) goals.push({ ok: false, info: true, text: `measured with ${fmt(settings.sessions)} sessions: the goals are for 10,000` });
-  return { name: 'live', settings, text, goals, summary };
+
+  if (only && !only.includes('forward')) return { name: 'live', settings, text, goals, summary };
+  console.log(`\n  events across processes: ${fmt(settings.forwardEvents)} POSTed to the session's owner, as many to the other process (Redis)`);
+  const forward = await forwardRun(settings);
+  if (!forward) {
+    goals.push({ ok: false, info: true, text: 'events across processes not measured: redis-server not found (apt-get install redis-server or set REDIS_SERVER_BIN)' });
+    return { name: 'live', settings, text, goals, summary };
+  }
+  summary.forward = forward;
+  const forwardText = table(
+    ['event POSTed to (stream on the owner)', 'p50 ms', 'p99 ms', 'max ms', 'events'],
+    [
+      ['the owner (process A)', forward.owner],
+      ['the other process (B, forwarded to A through Redis)', forward.forwarded],
+    ].map(([label, s]) => [label, fmt(s.p50, 2), fmt(s.p99, 2), fmt(s.max, 1), fmt(s.events)]),
+  );
+  goals.push({
+    ok: true, info: true,
+    text: `an event forwarded to its owner: p50 ${fmt(forward.forwarded.p50, 2)} ms (${fmtRatio(ratio(forward.forwarded.p50, forward.owner.p50))} the owner's), ` +
+      `p99 ${fmt(forward.forwarded.p99, 2)} ms (${fmtRatio(ratio(forward.forwarded.p99, forward.owner.p99))})`,
+  });
+  return { name: 'live', settings, text: `${text}\n\n${forwardText}`, goals, summary };
 }

@@ -36,8 +36,6 @@ export class AppModule {
         DatastarModule.forRoot({
           views: VIEWS_DIR,
           clientUrl: options.clientUrl,
-          // Heartbeats the page can see: {{ds-connection}} reopens a stream whose path went silent.
-          heartbeatEvent: true,
           pubsub: options.redisUrl ? { redis: { url: options.redisUrl, secret: options.redisSecret } } : undefined,
           live: { secret: options.liveSecret, storeDir: options.liveStoreDir, mountTemplate: 'live-mount' },
         }),

@@ -25,10 +25,10 @@ async function openStream(t: TestApp, path: string) {
  * needs: on the wire at the configured interval, in the page with the same interval.
  */
 describe.each(ADAPTERS)('connection state (%s)', (adapter) => {
-  describe('heartbeatEvent: true', () => {
+  describe('heartbeatEvent unset (the default: true)', () => {
     let t: TestApp;
     beforeAll(async () => {
-      t = await startApp(connectionModule({ heartbeat: BEAT_MS, heartbeatEvent: true }), adapter);
+      t = await startApp(connectionModule({ heartbeat: BEAT_MS }), adapter);
     });
     afterAll(() => t?.close());
 
@@ -63,10 +63,10 @@ describe.each(ADAPTERS)('connection state (%s)', (adapter) => {
     });
   });
 
-  describe('heartbeatEvent unset (the default)', () => {
+  describe('heartbeatEvent: false', () => {
     let t: TestApp;
     beforeAll(async () => {
-      t = await startApp(connectionModule({ heartbeat: BEAT_MS }), adapter);
+      t = await startApp(connectionModule({ heartbeat: BEAT_MS, heartbeatEvent: false }), adapter);
     });
     afterAll(() => t?.close());
 

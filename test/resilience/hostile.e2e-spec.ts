@@ -432,7 +432,7 @@ describe.each(ADAPTERS)('bodies and headers that stop (%s)', (adapter) => {
   let t: TestApp;
   const watch = watchProcess();
   beforeAll(async () => {
-    t = await startApp(hostileModule({ heartbeat: 50 }), adapter);
+    t = await startApp(hostileModule({ heartbeat: 50, heartbeatEvent: false }), adapter);
     t.app.getHttpServer().setTimeout(IDLE_MS);
   });
   afterAll(async () => {

@@ -12,7 +12,7 @@ describe('stream lifecycle', () => {
     let off: TestApp;
     const opened: SseStream[] = [];
     beforeAll(async () => {
-      [on, off] = await Promise.all([startApp({ heartbeat: 100 }), startApp({ heartbeat: false })]);
+      [on, off] = await Promise.all([startApp({ heartbeat: 100, heartbeatEvent: false }), startApp({ heartbeat: false })]);
     });
     afterEach(() => opened.splice(0).forEach((s) => s.close()));
     afterAll(async () => {

@@ -52,7 +52,7 @@ describe('resolveDatastarSettings', () => {
     });
 
     it('writer: 15 s heartbeat, the writer\'s own buffer bound, no compression, a 0.5-3 s retry hint at shutdown; in-memory pub/sub with a backlog', () => {
-      expect(settings.writer).toEqual({ heartbeat: 15_000, heartbeatEvent: false, maxBufferedBytes: undefined, compression: undefined, shutdownRetry: { min: 500, max: 3000 } });
+      expect(settings.writer).toEqual({ heartbeat: 15_000, heartbeatEvent: true, maxBufferedBytes: undefined, compression: undefined, shutdownRetry: { min: 500, max: 3000 } });
       expect(settings.redis).toBeUndefined();
       expect(settings.backlog).toEqual({ maxEvents: 100, maxBytes: 65_536, maxTopics: 1000, maxAgeMs: 3_600_000 });
       expect(settings.streams).toEqual({ browserCookie: 'ds_bid', owner: undefined });
@@ -112,7 +112,7 @@ describe('resolveDatastarSettings', () => {
         cacheTemplates: false,
         helpers,
         heartbeat: 500,
-        heartbeatEvent: true,
+        heartbeatEvent: false,
         maxBufferedBytes: 2048,
         compression: true,
         streams: { browserCookie: false, owner },
@@ -129,7 +129,7 @@ describe('resolveDatastarSettings', () => {
       expect(settings.exposeErrors).toBe(true);
       expect(settings.cacheTemplates).toBe(false);
       expect(settings.helpers).toEqual(helpers);
-      expect(settings.writer).toEqual({ heartbeat: 500, heartbeatEvent: true, maxBufferedBytes: 2048, compression: true, shutdownRetry: { min: 500, max: 3000 } });
+      expect(settings.writer).toEqual({ heartbeat: 500, heartbeatEvent: false, maxBufferedBytes: 2048, compression: true, shutdownRetry: { min: 500, max: 3000 } });
       expect(settings.streams).toEqual({ browserCookie: false, owner });
       expect(settings.live).toMatchObject({ secret: SECRET, graceMs: 0, flashMs: 0, clientKey, maxSignalBytes: 100 });
     });

@@ -132,7 +132,7 @@ export function resolveDatastarSettings(options: DatastarModuleOptions = {}): Da
     writer: f({
       // 0 has always meant "no heartbeat", like false.
       heartbeat: heartbeat === false || heartbeat === 0 ? false : positive('heartbeat', heartbeat),
-      heartbeatEvent: options.heartbeatEvent === true,
+      heartbeatEvent: options.heartbeatEvent !== false,
       maxBufferedBytes: options.maxBufferedBytes === undefined ? undefined : positive('maxBufferedBytes', options.maxBufferedBytes),
       compression: options.compression,
       shutdownRetry: shutdownRetry(options.shutdownRetry),

@@ -76,8 +76,9 @@ export interface DatastarModuleOptions {
   heartbeat?: number | false;
   /**
    * Beat with a tiny `datastar-heartbeat` event (27 bytes) instead of a comment (3 bytes), which the
-   * page can see (default false). `{{ds-connection}}` (and the live shell) then reopen a stream that
+   * page can see (default true), so `{{ds-connection}}` (and the live shell) reopen a stream that
    * stayed silent for more than two heartbeats: a dead path (bytes dropped, sockets open) is noticed.
+   * `false`: comment beats, no watchdog.
    */
   heartbeatEvent?: boolean;
   /** Unread bytes a stream may buffer before it is closed as too slow (default 1 MiB). */
