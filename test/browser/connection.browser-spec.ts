@@ -3,67 +3,19 @@
  * "Reconnecting…" while the server is gone and hides when it is back, and its watchdog reopens a
  * stream whose path went silent (a TCP proxy that stops forwarding but keeps the sockets open).
  */
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { DatastarPubSub, patchSignals } from 'nestjs-datastar';
 import { CONNECTION_TOPIC, connectionModule, StreamLog } from '../core/fixtures/connection.app';
+import { TcpProxy } from '../resilience/fixtures/tcp-proxy';
 import { describeInBrowser, launchChromium } from './browser-env';
 import { PageWatch } from './page-watch';
 
 const CLIENT_URL = '/_test/datastar.js';
 const BEAT_MS = 500;
 const STEP_TIMEOUT = 20_000;
-
-/** Forwards TCP to `target`; `silence()` stops every current connection's bytes both ways, sockets left open. */
-class TcpProxy {
-  private readonly links = new Set<{ client: Socket; upstream: Socket; silent: boolean }>();
-
-  private constructor(private readonly server: Server) {}
-
-  static async start(target: number): Promise<TcpProxy> {
-    const server = createServer();
-    const proxy = new TcpProxy(server);
-    server.on('connection', (client) => proxy.link(client, target));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return proxy;
-  }
-
-  get port(): number {
-    return (this.server.address() as AddressInfo).port;
-  }
-
-  /** The path dies silently: nothing passes on the connections open now; new ones work. */
-  silence(): void {
-    for (const link of this.links) link.silent = true;
-  }
-
-  async close(): Promise<void> {
-    for (const { client, upstream } of this.links) {
-      client.destroy();
-      upstream.destroy();
-    }
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  private link(client: Socket, target: number): void {
-    const upstream = connect(target, '127.0.0.1');
-    const link = { client, upstream, silent: false };
-    this.links.add(link);
-    client.on('data', (bytes) => link.silent || upstream.write(bytes));
-    upstream.on('data', (bytes) => link.silent || client.write(bytes));
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-      this.links.delete(link);
-    };
-    for (const socket of [client, upstream]) {
-      socket.on('error', end);
-      socket.on('close', end);
-    }
-  }
-}
 
 async function startServer(port = 0): Promise<INestApplication> {
   const app = await NestFactory.create(
@@ -153,7 +105,9 @@ describeInBrowser('The connection state', (env) => {
     expect(log.opened).toBe(1);
 
     const silencedAt = Date.now();
-    proxy.silence();
+    // The path dies silently: nothing passes on the connections open now; new ones work.
+    proxy.cut('silent');
+    proxy.restore();
     // No error ever comes on a silent path: only the watchdog can notice (after two heartbeats).
     await page.waitForFunction(() => document.getElementById('opened')?.textContent !== '1');
     console.log(`silent path: stream reopened after ${Date.now() - silencedAt} ms (heartbeat ${BEAT_MS} ms)`);

@@ -2,9 +2,10 @@
  * The sample (a child process, as `npm start` runs it, no Redis) in Chromium with the real Datastar
  * 1.0.2 client, across what a deploy and a network do to open pages (issue 11): a SIGTERM restart
  * on the same port and session folder, then cuts of 3 s and 20 s (longer than the live grace
- * period, so the session comes back from the store) through a TCP proxy. Nothing is lost: chat
- * messages sent meanwhile are replayed, the live count is kept, a click made during a cut counts,
- * the page is never reloaded, and `#ds-connection` says "Reconnecting…" while the path is down.
+ * period, so the session comes back from the store) through a TCP proxy. Chat messages sent
+ * meanwhile are replayed, the live count is kept, a click made during a cut counts (the client
+ * retries its POST), no page is reloaded, and `#ds-connection` says "Reconnecting…" while the
+ * path is down. What is still lost is pinned as KNOWN GAP, to be turned around when fixed.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +17,7 @@ import { describeInBrowser, launchChromium } from './browser-env';
 import { PageWatch } from './page-watch';
 
 const CLIENT_URL = '/_test/datastar.js';
-/** Longest wait of one step: the client's backoff after a 20 s cut (1+2+4+8+16 s) reaches 31 s. */
+/** Longest wait of one step: after a 20 s cut the client's backoff (1, 2, 4, 8, 16 s) retries at 31 s, 11 s after the path is back. */
 const STEP_TIMEOUT = 25_000;
 
 interface Tab {
@@ -124,7 +125,7 @@ describeInBrowser('The sample across a restart and network cuts', (env) => {
     }
   }
 
-  it('SIGTERM restart with two /chat tabs and a /live/counter tab open: they come back by themselves, nothing lost', async () => {
+  it('SIGTERM restart with two /chat tabs and a /live/counter tab open: they come back by themselves, chat live again, the live count kept', async () => {
     const dir = folder();
     const first = await sample(dir);
     const port = Number(new URL(first.base).port);
@@ -151,9 +152,10 @@ describeInBrowser('The sample across a restart and network cuts', (env) => {
     await showsMessage(chatA, 'after the deploy');
     await say(chatA, 'and back');
     await showsMessage(chatB, 'and back');
-    // Both tabs show the room as the new process has it. Without Redis its history died with the
-    // old process: the resync re-renders that (empty) history, so 'before the deploy' is gone.
+    // Without Redis the room's history died with the old process: the resync sends nothing rather
+    // than an empty list, so both tabs keep what they showed before the deploy.
     expect(await messages(chatA)).toEqual(await messages(chatB));
+    expect((await messages(chatA)).some((m) => m.endsWith(': before the deploy'))).toBe(true);
     expect(await count(live)).toBe('3');
     await ticksPast(live, ticksBefore);
     await increment(live, 4);

@@ -1,6 +1,7 @@
 /**
  * The files `nest new` (@nestjs/schematics 12) writes for a TypeScript app, CommonJS or ESM (the
- * default in 12), trimmed to what the installer touches and what `tsc` needs to build it.
+ * default in 12), trimmed to what the installer touches, what `tsc` needs to build it and, in an
+ * ESM app, its vitest e2e set-up.
  */
 export type ModuleSystem = 'cjs' | 'esm';
 
@@ -13,7 +14,10 @@ export function nestNewApp(type: ModuleSystem, name = 'scratch-app'): Record<str
       private: true,
       license: 'UNLICENSED',
       ...(type === 'esm' ? { type: 'module' } : {}),
-      scripts: { build: 'nest build', start: 'nest start', 'start:prod': 'node dist/main' },
+      scripts: {
+        build: 'nest build', start: 'nest start', 'start:prod': 'node dist/main',
+        ...(type === 'esm' ? { 'test:e2e': 'vitest run --config ./vitest.config.e2e.ts' } : {}),
+      },
       dependencies: {
         '@nestjs/common': '^12.0.1',
         '@nestjs/core': '^12.0.1',
@@ -21,7 +25,10 @@ export function nestNewApp(type: ModuleSystem, name = 'scratch-app'): Record<str
         'reflect-metadata': '^0.2.2',
         rxjs: '^7.8.1',
       },
-      devDependencies: { '@nestjs/cli': '^12.0.0', '@nestjs/schematics': '^12.0.0', '@types/node': '^24.0.0', typescript: '^6.0.2' },
+      devDependencies: {
+        '@nestjs/cli': '^12.0.0', '@nestjs/schematics': '^12.0.0', '@types/node': '^24.0.0', typescript: '^6.0.2',
+        ...(type === 'esm' ? { '@nestjs/testing': '^12.0.1', 'vite-tsconfig-paths': '^5.1.4', vitest: '^4.1.2' } : {}),
+      },
     }, null, 2)}\n`,
     'nest-cli.json': `{
   "$schema": "https://json.schemastore.org/nest-cli",
@@ -107,5 +114,19 @@ async function bootstrap() {
 ${type === 'esm' ? 'await' : 'void'} bootstrap();
 `,
   };
+  if (type === 'esm') {
+    files['vitest.config.e2e.ts'] = `import { defineConfig } from 'vitest/config';
+import tsconfigPaths from 'vite-tsconfig-paths';
+
+export default defineConfig({
+  plugins: [tsconfigPaths()],
+  test: {
+    globals: true,
+    root: './',
+    include: ['**/*.e2e-spec.ts'],
+  },
+});
+`;
+  }
   return files;
 }

@@ -14,7 +14,8 @@ import { nestNewApp, type ModuleSystem } from './nest-new-app';
  * schematics), the tarball unpacked into a scratch app's node_modules beside links to the peer
  * dependencies this workspace already installed (offline, a second or so: what `npm install
  * <tgz>` does), then CommonJS and ESM apps import it, the real Nest CLI's `nest add` turns fresh
- * `nest new` apps into working Datastar apps, and the README's Jest config and first test pass in them.
+ * `nest new` apps into working Datastar apps, and the README's first test passes in them with the
+ * README's Jest config, and with the vitest config `nest new` writes for an ESM app.
  */
 
 const ROOT = join(__dirname, '../..');
@@ -22,14 +23,63 @@ const LIB = join(ROOT, 'libs/datastar');
 const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
 const NEST = join(ROOT, 'node_modules/@nestjs/cli/bin/nest.js');
 const JEST = join(ROOT, 'node_modules/jest/bin/jest.js');
+const VITEST = join(ROOT, 'node_modules/vitest/vitest.mjs');
 
 /** Only what a Nest 12 app (made by the Nest CLI) has, plus our required peers: no class-validator, ioredis or linkedom. */
 const LINKED = [
   '@nestjs/common', '@nestjs/core', '@nestjs/platform-express', 'reflect-metadata', 'rxjs', 'handlebars',
   '@types/node', '@angular-devkit/schematics', '@angular-devkit/core',
 ];
-/** What the README's Jest set-up installs in an app (`npm install -D ...`), and the page driver's DOM: linked into each app only. */
-const TEST_TOOLS = ['@nestjs/testing', 'jest', '@swc/jest', '@swc/core', '@types/jest', 'linkedom'];
+/**
+ * What the README's Jest set-up installs in an app (`npm install -D ...`), the page driver's DOMs,
+ * and what `nest new` installs for vitest: linked into each app only.
+ */
+const TEST_TOOLS = ['@nestjs/testing', 'jest', '@swc/jest', '@swc/core', '@types/jest', 'linkedom', 'happy-dom', 'vitest', 'vite-tsconfig-paths'];
+
+/** Beside the README's test: who ran its page, and why (written to RUNTIME_FILE). */
+const RUNTIME_PROBE = `import { writeFileSync } from 'node:fs';
+import { Test } from '@nestjs/testing';
+import { useDatastarViews } from 'nestjs-datastar';
+import { DatastarPage } from 'nestjs-datastar/testing';
+import { AppModule } from '../src/app.module.js';
+
+it('says who ran the page', async () => {
+  const app = (await Test.createTestingModule({ imports: [AppModule] }).compile()).createNestApplication();
+  useDatastarViews(app);
+  const page = await DatastarPage.open(app, '/counter');
+  await page.click('#increment');
+  const seen = { runtime: page.runtime, reason: page.runtimeReason, count: page.text('#count'), errors: page.errors };
+  writeFileSync(process.env.RUNTIME_FILE!, JSON.stringify(seen));
+  await page.close();
+  await app.close();
+});
+`;
+
+/**
+ * What the probe saw: the page's own client when the test has one (DATASTAR_JS); else the client
+ * downloaded from the CDN, or, with no network (as here), the emulator after a quick failure.
+ */
+/** The README's first test, and the probe, in the app's test folder. */
+function writeTests(app: string): void {
+  const readme = readFileSync(join(app, 'node_modules/nestjs-datastar/README.md'), 'utf8');
+  mkdirSync(join(app, 'test'), { recursive: true });
+  writeFileSync(join(app, 'test/counter.e2e-spec.ts'), readmeBlock(readme, 'test/counter.e2e-spec.ts'));
+  writeFileSync(join(app, 'test/runtime.e2e-spec.ts'), RUNTIME_PROBE);
+}
+
+function expectRuntime(file: string): void {
+  const seen = JSON.parse(readFileSync(file, 'utf8'));
+  expect(seen).toMatchObject({ count: '1', errors: [] });
+  const bundle = process.env.DATASTAR_JS?.trim();
+  if (bundle) {
+    expect(seen).toMatchObject({ runtime: 'client', reason: `the Datastar client from ${bundle}` });
+  } else {
+    expect(`${seen.runtime}: ${seen.reason}`).toMatch(new RegExp(
+      '^emulator: downloading https://cdn\\.jsdelivr\\.net/\\S+ failed \\(.+\\), and is not tried again in this process'
+      + '|^client: the Datastar client from (https://cdn\\.jsdelivr\\.net/|\\S+/node_modules/\\.cache/nestjs-datastar/)',
+    ));
+  }
+}
 
 /** The fenced block of the README that starts with `// <file>`. */
 function readmeBlock(readme: string, file: string): string {
@@ -254,16 +304,28 @@ describe('the packed nestjs-datastar package', () => {
     it("the README's Jest config and first test pass in it", async () => {
       const readme = readFileSync(join(installed, 'README.md'), 'utf8');
       writeFileSync(join(app, 'jest.config.cjs'), readmeBlock(readme, 'jest.config.cjs'));
-      // The page driver runs the emulator here: the layout's client is on a CDN and tests reach no network.
-      const spec = readmeBlock(readme, 'test/counter.e2e-spec.ts');
-      expect(spec).toContain("DatastarPage.open(app, '/counter')");
-      mkdirSync(join(app, 'test'), { recursive: true });
-      writeFileSync(join(app, 'test/counter.e2e-spec.ts'), spec.replace("DatastarPage.open(app, '/counter')", "DatastarPage.open(app, '/counter', { runtime: 'emulator' })"));
-      const out = await run(process.execPath, [JEST, '--ci', '--json', '--rootDir', app], app, 120_000);
+      writeTests(app);
+      const seen = join(app, 'jest-runtime.json');
+      const out = await run(process.execPath, [JEST, '--ci', '--json', '--rootDir', app], app, 120_000, { RUNTIME_FILE: seen });
       const result = JSON.parse(out.slice(out.indexOf('{')));
       expect(result.numFailedTests).toBe(0);
-      expect(result.numPassedTests).toBe(2);
+      expect(result.numPassedTests).toBe(3);
+      expectRuntime(seen);
     }, 130_000);
+
+    if (type === 'esm') {
+      it("the README's first test passes with the vitest config `nest new` writes", async () => {
+        writeTests(app);
+        const report = join(app, 'vitest-report.json');
+        const seen = join(app, 'vitest-runtime.json');
+        await run(process.execPath, [VITEST, 'run', '--config', './vitest.config.e2e.ts', '--reporter=json', `--outputFile=${report}`], app, 120_000, { RUNTIME_FILE: seen });
+        const result = JSON.parse(readFileSync(report, 'utf8'));
+        expect(result.testResults.map((r: { name: string }) => relative(app, r.name)).sort()).toEqual(['test/counter.e2e-spec.ts', 'test/runtime.e2e-spec.ts']);
+        expect(result.numFailedTests).toBe(0);
+        expect(result.numPassedTests).toBe(3);
+        expectRuntime(seen);
+      }, 130_000);
+    }
   });
 
   describe('`nest add` flags through the real Nest CLI', () => {

@@ -78,14 +78,15 @@ describe.each(RUNTIMES)('DatastarPage with the %s', (runtime) => {
     expect(page.errors).toEqual([]);
   });
 
-  it('leaves the library\'s own connection indicator alone; a timer of the page\'s own still fails in the emulator', async () => {
-    page = await open('/indicator');
+  it('runs the library\'s own markup: a tab id, and the connection indicator left hidden; a timer of the page\'s own fails in the emulator', async () => {
+    page = await open('/library');
     await page.click('#increment');
     expect(page.text('#count')).toBe('1');
+    expect(page.signals.tabId).toMatch(/^[0-9a-f]{32}$/);
     expect(page.document.querySelector('#ds-connection')!.hasAttribute('hidden')).toBe(true);
     expect(page.errors).toEqual([]);
     if (runtime === 'emulator') {
-      await expect(open('/indicator?user')).rejects.toThrow(
+      await expect(open('/library?user')).rejects.toThrow(
         /data-on-interval__duration\.5000ms="\$count\+\+" on <p id="clock">: the page driver's emulator does not run data-on-interval/,
       );
     }

@@ -155,8 +155,12 @@ export class ChatRoom implements OnModuleInit, OnApplicationShutdown {
     return patch;
   }
 
-  /** The whole list again, for a tab whose missed messages are no longer all kept. */
-  private renderAll(): DatastarEvent {
+  /**
+   * The whole list again, for a tab whose missed messages are no longer all kept. Nothing when this
+   * process has no history (a restart without Redis): the tab's own list beats an empty one.
+   */
+  private renderAll(): DatastarEvent | undefined {
+    if (this.history.length === 0) return undefined;
     const html = this.history.map((message) => this.ds.renderToString('chat-message', message).trim()).join('');
     return patchElements(html, { selector: '#messages', mode: 'inner' });
   }

@@ -89,7 +89,7 @@ class ProbeModule {}
 
 describe('createHandlerPipeline (a real Nest app)', () => {
   let app: INestApplication;
-  let pipeline: (methodName: 'handle' | 'plain', skip?: (interceptor: unknown) => boolean) => (...args: unknown[]) => Promise<unknown>;
+  let pipeline: (methodName: 'handle' | 'plain', skip?: (interceptor: unknown) => boolean) => HandlerPipeline;
 
   beforeAll(async () => {
     const moduleRef = await Test.createTestingModule({ imports: [ProbeModule] }).compile();

@@ -1,11 +1,13 @@
 /**
  * A tiny plain `node:http` Datastar app for the testing kit's own specs (no Nest, so these
- * specs do not depend on the rest of the library): a counter, a search, an endless clock
- * stream and a few odd answers. Its SSE bodies are written byte by byte, not with our encoder.
+ * specs depend on the rest of the library only for the markup it writes into pages): a counter,
+ * a search, an endless clock stream and a few odd answers. Its SSE bodies are written byte by
+ * byte, not with our encoder.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { encodeEvent, redirect } from '../protocol';
+import { encodeEvent, escapeAttribute, redirect } from '../protocol';
+import { TAB_ID_EXPRESSION } from '../templates/datastar-helpers';
 
 export interface RecordedRequest {
   method: string;
@@ -71,10 +73,11 @@ export const CASING_PAGE = '<!doctype html><html><body>'
   + '<button id="fire" data-on:my-event2="$fired = true">fire</button></div></body></html>';
 
 /**
- * The library's own connection indicator as it may be written (`#ds-connection`, following the
- * client's `datastar-fetch` events on a timer), beside a counter; `?user` adds a user's timer.
+ * What the library writes into a page itself, beside a counter: `{{ds-tab-id}}`, and a connection
+ * indicator (`#ds-connection`) following the client's `datastar-fetch` events on a timer. `?user`
+ * adds a timer of the page's own.
  */
-export const INDICATOR_PAGE = '<!doctype html><html><body>'
+export const LIBRARY_PAGE = `<!doctype html><html><body data-signals:tab-id="${escapeAttribute(TAB_ID_EXPRESSION)}">`
   + '<div id="ds-connection" hidden data-on:datastar-fetch="window.dsSeen = evt.detail.type"'
   + ' data-on-interval__duration.5000ms="window.dsTicks = (window.dsTicks || 0) + 1"><span>Reconnecting…</span></div>'
   + COUNTER_PAGE.slice(COUNTER_PAGE.indexOf('<div'), COUNTER_PAGE.indexOf('</body>'))
@@ -125,8 +128,8 @@ function route(req: IncomingMessage, res: ServerResponse, body: string, streams:
     case 'GET /rows': return html(ROWS_PAGE);
     case 'GET /ref': return html(REF_PAGE);
     case 'GET /casing': return html(CASING_PAGE);
-    case 'GET /indicator':
-      return html(url.searchParams.has('user') ? INDICATOR_PAGE.replace('</body>', `${USER_TIMER}</body>`) : INDICATOR_PAGE);
+    case 'GET /library':
+      return html(url.searchParams.has('user') ? LIBRARY_PAGE.replace('</body>', `${USER_TIMER}</body>`) : LIBRARY_PAGE);
   }
   if (!isDatastar) {
     res.writeHead(url.pathname.startsWith('/ds/') ? 400 : 404, { 'Content-Type': 'text/plain' });

@@ -10,6 +10,7 @@
  *   `data-on:<event>` (`__once`, `__prevent`, `__stop`, `__outside`, `__window`, `__delay`,
  *   `__debounce` (`.leading`, `.notrailing`), `__throttle` (`.noleading`, `.trailing`); forms'
  *   submit is always prevented). Reading a missing signal creates it as `''`, like the client.
+ *   The library's `{{ds-tab-id}}` signal gets a random id, as its expression gives in a browser tab.
  * - `@get/@post/@put/@patch/@delete(url, options)` with the client's headers and body (the JSON
  *   body or the `datastar` query parameter; `_` paths left out; `filterSignals`, `headers`,
  *   `payload`, `contentType: 'form'` with the submitter and required fields checked first) and
@@ -26,11 +27,13 @@
  *   `open()` or the action that brought it.
  * - Morphing (outer/inner patches replace nodes), view transitions, CSS, layout, focus, retries
  *   and reconnects, hidden tabs, `datastar-fetch` events, links and native form submission.
- *   Hence the library's own connection indicator (`{{ds-connection}}`, `#ds-connection`), which
- *   follows those events, is left alone: it stays hidden, as over a healthy connection.
+ *   The library's own connection indicator (`{{ds-connection}}`, `#ds-connection`) follows those
+ *   events: it is left alone, hidden as over a healthy connection.
  */
+import { randomBytes } from 'node:crypto';
 import { PATCH_ELEMENTS, PATCH_SIGNALS, DATASTAR_QUERY_PARAM } from '../protocol';
 import { CONNECTION_ID } from '../templates/connection-status';
+import { TAB_ID_EXPRESSION } from '../templates/datastar-helpers';
 import type { CookieJar } from './cookie-jar';
 import { applySignalsAttribute, attributeKey, parseDataAttribute, type DataAttribute } from './data-attribute';
 import { applyElementsPatch } from './element-patch.applier';
@@ -70,6 +73,8 @@ export class PageEmulator implements PageEngine {
   private readonly jar: CookieJar;
   private batch: Batch | null = null;
   private closed = false;
+  /** `{{ds-tab-id}}`'s signal: what its expression gives in a browser tab, a random id kept by the tab. */
+  private readonly tabId = `'${randomBytes(16).toString('hex')}'`;
 
   constructor(private readonly setup: PageSetup, private readonly dom: Linkedom) {
     this.log = setup.log;
@@ -170,7 +175,7 @@ export class PageEmulator implements PageEngine {
         }
         this.guard(el, name, () => {
           switch (attribute.plugin) {
-            case 'signals': if (!kept) applySignalsAttribute(this.state, attribute, value); break;
+            case 'signals': if (!kept) applySignalsAttribute(this.state, attribute, value === TAB_ID_EXPRESSION ? this.tabId : value); break;
             case 'bind': this.initBind(el, attribute, value); break;
             case 'on': this.listen(el, attribute, value); break;
             case 'indicator': mergePatch(this.state, pathObject(this.indicatorPath(attribute, value), false), true); break;
