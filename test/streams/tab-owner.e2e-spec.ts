@@ -170,8 +170,9 @@ describe.each(ADAPTERS)('streams.send() follows the module\'s writer options (%s
     const stream = await SseStream.open(app.t.base, '/own/quiet/q1/none');
     try {
       expect(stream.status).toBe(200);
-      await stream.until('a heartbeat comment', () => stream.comments > 0, 400);
-      expect(stream.text).toMatch(/^(:\n\n)+$/);
+      // The default beat is an event the page can see (heartbeatEvent), not a comment.
+      await stream.until('a heartbeat', () => stream.text.length > 0, 400);
+      expect(stream.text).toMatch(/^(event: datastar-heartbeat\n\n)+$/);
     } finally {
       stream.close();
     }

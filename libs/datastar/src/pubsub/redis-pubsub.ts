@@ -28,6 +28,8 @@ const STREAM_ID = /^\d{1,16}-\d{1,16}$/;
 const LISTEN_TIMEOUT_MS = 2000;
 /** Pages of a replay read at most (each `maxEvents` long): past it the stream is resynced. */
 const MAX_REPLAY_PAGES = 10;
+/** Own publications kept per topic while their echo is on its way (a bound: echoes normally take milliseconds). */
+const MAX_AWAITING_ECHO = 1000;
 
 /**
  * Fans events out through Redis pub/sub so streams held by other processes get them too.
@@ -58,6 +60,12 @@ export class RedisPubSub extends DatastarPubSub {
   private readonly redis: RedisConnectionPair;
   /** Per topic with local members: the newest position its streams got. */
   private readonly delivered = new Map<string, TopicPosition>();
+  /**
+   * Our own publications stored in Redis whose echo has not come back yet. When Redis goes down
+   * with one in flight its echo never comes: the next publish that finds Redis gone hands these
+   * to local streams first, so they lose nothing and keep their order.
+   */
+  private readonly awaitingEcho = new Map<string, { id: TopicPosition; list: readonly MessageEventLike[] }[]>();
 
   constructor(options: RedisConnectionOptions = {}, backlog: ResolvedBacklogOptions | false = DEFAULT_BACKLOG) {
     const keyPrefix = options.keyPrefix ?? DEFAULT_REDIS_KEY_PREFIX;
@@ -106,9 +114,24 @@ export class RedisPubSub extends DatastarPubSub {
     const id = await this.redis.command((publisher) =>
       publisher.eval(PUBLISH_SCRIPT, 1, this.streamPrefix + topic, keep, backlog.maxAgeMs, channel, payload));
     // Redis unavailable: local streams get it live, without an id (it cannot be replayed).
-    if (id === undefined) return this.deliver(topic, list, undefined, REPLAYABLE);
+    if (id === undefined) {
+      this.flushAwaitingEcho(topic);
+      return this.deliver(topic, list, undefined, REPLAYABLE);
+    }
     // Listening: the echo brings it, in the stream's order. Not yet: nothing from others can overtake it.
-    if (!this.redis.isListening(channel)) this.deliverInOrder(topic, list, String(id));
+    if (!this.redis.isListening(channel)) return this.deliverInOrder(topic, list, String(id));
+    if (!this.hasMembers(topic, REPLAYABLE)) return;
+    const awaiting = this.awaitingEcho.get(topic) ?? [];
+    if (awaiting.length >= MAX_AWAITING_ECHO) awaiting.shift();
+    awaiting.push({ id: String(id), list });
+    this.awaitingEcho.set(topic, awaiting);
+  }
+
+  private flushAwaitingEcho(topic: string): void {
+    const awaiting = this.awaitingEcho.get(topic);
+    if (!awaiting) return;
+    this.awaitingEcho.delete(topic);
+    for (const { id, list } of awaiting) this.deliverInOrder(topic, list, id);
   }
 
   override async close(): Promise<void> {
@@ -123,6 +146,7 @@ export class RedisPubSub extends DatastarPubSub {
   protected override topicClosed(topic: string): void {
     this.redis.unlisten(this.channelPrefix + topic);
     this.delivered.delete(topic);
+    this.awaitingEcho.delete(topic);
   }
 
   protected override async replay(topic: string, from: TopicPosition): Promise<ReplayBatch | undefined> {
@@ -200,6 +224,11 @@ export class RedisPubSub extends DatastarPubSub {
     if (!this.hasMembers(topic, REPLAYABLE)) return;
     this.delivered.set(topic, id);
     this.deliver(topic, events, id, REPLAYABLE);
+    const awaiting = this.awaitingEcho.get(topic);
+    if (awaiting) {
+      while (awaiting.length && comparePositions(awaiting[0].id, id) <= 0) awaiting.shift();
+      if (awaiting.length === 0) this.awaitingEcho.delete(topic);
+    }
   }
 
   private malformed(channel: string): undefined {
