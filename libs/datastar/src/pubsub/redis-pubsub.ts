@@ -30,6 +30,8 @@ const LISTEN_TIMEOUT_MS = 2000;
 const MAX_REPLAY_PAGES = 10;
 /** Own publications kept per topic while their echo is on its way (a bound: echoes normally take milliseconds). */
 const MAX_AWAITING_ECHO = 1000;
+/** How long an own publication waits for its echo before local streams get it anyway. */
+const ECHO_WAIT_MS = 2000;
 
 /**
  * Fans events out through Redis pub/sub so streams held by other processes get them too.
@@ -65,7 +67,10 @@ export class RedisPubSub extends DatastarPubSub {
    * with one in flight its echo never comes: the next publish that finds Redis gone hands these
    * to local streams first, so they lose nothing and keep their order.
    */
-  private readonly awaitingEcho = new Map<string, { id: TopicPosition; list: readonly MessageEventLike[] }[]>();
+  private readonly awaitingEcho = new Map<string, { id: TopicPosition; list: readonly MessageEventLike[]; at: number }[]>();
+  private readonly echoWatched = new Set<string>();
+  /** Per topic: the handling of the latest publish's reply, so replies are handled in publish order. */
+  private readonly tails = new Map<string, Promise<void>>();
 
   constructor(options: RedisConnectionOptions = {}, backlog: ResolvedBacklogOptions | false = DEFAULT_BACKLOG) {
     const keyPrefix = options.keyPrefix ?? DEFAULT_REDIS_KEY_PREFIX;
@@ -111,8 +116,19 @@ export class RedisPubSub extends DatastarPubSub {
     this.deliver(topic, list, undefined, PLAIN);
     // About maxBytes: as many entries of this size as fit, within maxEvents.
     const keep = Math.max(1, Math.min(backlog.maxEvents, Math.floor(backlog.maxBytes / Buffer.byteLength(payload))));
-    const id = await this.redis.command((publisher) =>
+    // Sent at once (commands stay pipelined); the replies are handled in publish order, so local
+    // streams get a failed publish (Redis went down) after the ones before it, never before.
+    const reply = this.redis.command((publisher) =>
       publisher.eval(PUBLISH_SCRIPT, 1, this.streamPrefix + topic, keep, backlog.maxAgeMs, channel, payload));
+    const previous = this.tails.get(topic);
+    const handled = (previous ? previous.then(() => reply) : reply).then((id) => this.stored(topic, channel, list, id));
+    this.tails.set(topic, handled);
+    await handled;
+    if (this.tails.get(topic) === handled) this.tails.delete(topic);
+  }
+
+  /** After a publish's reply: its id, or undefined when Redis could not take it. */
+  private stored(topic: string, channel: string, list: readonly MessageEventLike[], id: unknown): void {
     // Redis unavailable: local streams get it live, without an id (it cannot be replayed).
     if (id === undefined) {
       this.flushAwaitingEcho(topic);
@@ -123,15 +139,31 @@ export class RedisPubSub extends DatastarPubSub {
     if (!this.hasMembers(topic, REPLAYABLE)) return;
     const awaiting = this.awaitingEcho.get(topic) ?? [];
     if (awaiting.length >= MAX_AWAITING_ECHO) awaiting.shift();
-    awaiting.push({ id: String(id), list });
+    awaiting.push({ id: String(id), list, at: Date.now() });
     this.awaitingEcho.set(topic, awaiting);
+    this.watchEcho(topic);
   }
 
-  private flushAwaitingEcho(topic: string): void {
+  /** An echo lost with a dying subscriber, and no later publish to notice: deliver it anyway (one timer per topic). */
+  private watchEcho(topic: string): void {
+    if (this.echoWatched.has(topic)) return;
+    this.echoWatched.add(topic);
+    setTimeout(() => {
+      this.echoWatched.delete(topic);
+      this.flushAwaitingEcho(topic, Date.now() - ECHO_WAIT_MS);
+      if (this.awaitingEcho.get(topic)?.length) this.watchEcho(topic);
+    }, ECHO_WAIT_MS).unref();
+  }
+
+  /** Hands local streams the own publications still waiting for their echo (those stored before `until`). */
+  private flushAwaitingEcho(topic: string, until = Infinity): void {
     const awaiting = this.awaitingEcho.get(topic);
     if (!awaiting) return;
-    this.awaitingEcho.delete(topic);
-    for (const { id, list } of awaiting) this.deliverInOrder(topic, list, id);
+    while (awaiting.length && awaiting[0].at <= until) {
+      const { id, list } = awaiting.shift()!;
+      this.deliverInOrder(topic, list, id);
+    }
+    if (awaiting.length === 0 && this.awaitingEcho.get(topic) === awaiting) this.awaitingEcho.delete(topic);
   }
 
   override async close(): Promise<void> {
