@@ -112,6 +112,26 @@ describe.each(ADAPTERS)('live sessions that resume (%s)', (_name, adapter) => {
     expect(sessions.count()).toBe(0);
   });
 
+  it('evicted from the store past maxStoredSessions: 401 like an expired one, also after a restart; the newer session resumes', async () => {
+    const { t, sessions } = await start({ maxStoredSessions: 1 });
+    const old = await openLive(t, '/live/counter');
+    expect(old.page.html).toContain('dsLiveLost');
+    expect((await postEvent(t, '/live/counter', 'increment', old.page.token)).status).toBe(204);
+    await dropPastGrace(sessions, old.reader, old.sid);
+    const kept = await openLive(t, '/live/counter'); // its record takes the only place
+    expect((await postEvent(t, '/live/counter', 'increment', kept.page.token)).status).toBe(204);
+    expect((await postEvent(t, '/live/counter', 'increment', old.page.token)).status).toBe(401);
+    expect((await t.fetch('/ds/_stream', { headers: streamHeaders(old.page.token) })).status).toBe(401);
+    expect(sessions.get(old.sid)).toBeUndefined();
+    await kept.reader.cancel();
+    await apps.splice(0).pop()!.close();
+
+    const restarted = await start({ maxStoredSessions: 10 });
+    expect((await postEvent(restarted.t, '/live/counter', 'increment', old.page.token)).status).toBe(401);
+    const answer = await postEvent(restarted.t, '/live/counter', 'increment', kept.page.token);
+    expect(signalsOf(parseEvents(await answer.text()))).toMatchObject({ count: 2 });
+  });
+
   it('a session that was terminated, or whose page never connected, is forgotten: 401', async () => {
     const { t, sessions } = await start({ idleTimeoutMs: 30 });
     const { page, reader, sid } = await openLive(t, '/live/counter');

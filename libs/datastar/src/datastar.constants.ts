@@ -45,6 +45,8 @@ export const DEFAULT_MAX_SIGNAL_BYTES = 64 * 1024;
 export const DEFAULT_FLASH_MS = 4_000;
 /** The embedded live session store's folder, under the working directory. */
 export const DEFAULT_LIVE_STORE_DIR = '.datastar/sessions';
+/** Session records the embedded store keeps at most (the least recently used go first). */
+export const DEFAULT_MAX_STORED_SESSIONS = 10_000;
 /** Several processes (`pubsub.redis`): how long a forwarded live request waits, and a session owner's lease. */
 export const DEFAULT_FORWARD_TIMEOUT_MS = 5_000;
 export const DEFAULT_OWNER_LEASE_MS = 30_000;

@@ -75,10 +75,10 @@ describe('resolveDatastarSettings', () => {
       expect(clientKey({ socket: { remoteAddress: '10.0.0.2' } })).toBe('10.0.0.2');
     });
 
-    it('live sessions: kept in .datastar/sessions under the working directory for the token lifetime, as JSON, not fsynced', () => {
-      const { storeDir, store, storeFsync, sessionTtlMs, serializer } = settings.live;
-      expect({ storeDir, store, storeFsync, sessionTtlMs }).toEqual({
-        storeDir: join(process.cwd(), '.datastar', 'sessions'), store: undefined, storeFsync: false, sessionTtlMs: 60 * 60 * 1000,
+    it('live sessions: kept in .datastar/sessions under the working directory for the token lifetime, 10000 at most, as JSON, not fsynced', () => {
+      const { storeDir, store, storeFsync, maxStoredSessions, sessionTtlMs, serializer } = settings.live;
+      expect({ storeDir, store, storeFsync, maxStoredSessions, sessionTtlMs }).toEqual({
+        storeDir: join(process.cwd(), '.datastar', 'sessions'), store: undefined, storeFsync: false, maxStoredSessions: 10_000, sessionTtlMs: 60 * 60 * 1000,
       });
       const record = { v: 1, id: 'a', route: '/r', path: '/r', search: '', params: {}, assigns: {}, signals: { n: 1 }, tasks: [], connected: true } as const;
       expect(serializer.deserialize(serializer.serialize(record))).toEqual(record);
@@ -116,7 +116,7 @@ describe('resolveDatastarSettings', () => {
         maxBufferedBytes: 2048,
         compression: true,
         streams: { browserCookie: false, owner },
-        live: { secret: SECRET, graceMs: 0, flashMs: 0, clientKey, maxSignalBytes: 100 },
+        live: { secret: SECRET, graceMs: 0, flashMs: 0, clientKey, maxSignalBytes: 100, maxStoredSessions: 1 },
       });
       expect(settings.path).toBe('api/ds');
       expect(settings.clientUrl).toBe('/datastar.js');
@@ -131,7 +131,7 @@ describe('resolveDatastarSettings', () => {
       expect(settings.helpers).toEqual(helpers);
       expect(settings.writer).toEqual({ heartbeat: 500, heartbeatEvent: false, maxBufferedBytes: 2048, compression: true, shutdownRetry: { min: 500, max: 3000 } });
       expect(settings.streams).toEqual({ browserCookie: false, owner });
-      expect(settings.live).toMatchObject({ secret: SECRET, graceMs: 0, flashMs: 0, clientKey, maxSignalBytes: 100 });
+      expect(settings.live).toMatchObject({ secret: SECRET, graceMs: 0, flashMs: 0, clientKey, maxSignalBytes: 100, maxStoredSessions: 1 });
     });
 
     it('shutdownRetry and pubsub.backlog: given values kept, false turns them off, bad ones refused', () => {
@@ -203,6 +203,15 @@ describe('resolveDatastarSettings', () => {
       ['live.ownerLeaseMs', { live: { ownerLeaseMs: -1 } }, '-1'],
     ])('%s: %j', (name, options, got) => {
       expect(() => resolveWith(options)).toThrow(new TypeError(option(name, got)));
+    });
+
+    it.each([
+      ['live.maxStoredSessions', '0', { live: { maxStoredSessions: 0 } }],
+      ['live.maxStoredSessions', '2.5', { live: { maxStoredSessions: 2.5 } }],
+      ['live.maxStoredSessions', 'Infinity', { live: { maxStoredSessions: Infinity } }],
+      ['live.maxStoredSessions', '"100"', { live: { maxStoredSessions: '100' } }],
+    ])('%s is a count, not %s', (name, got, options) => {
+      expect(() => resolveWith(options)).toThrow(new TypeError(option(name, got, 'a whole number, 1 or more (e.g. 10000)')));
     });
 
     it.each([

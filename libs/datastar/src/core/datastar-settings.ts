@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import {
   DEFAULT_BROWSER_COOKIE, DEFAULT_CSRF_HEADER, DEFAULT_CSRF_SIGNAL, DEFAULT_DISPATCH_PATH, DEFAULT_ERRORS_SIGNAL,
   DEFAULT_FLASH_MS, DEFAULT_FORWARD_TIMEOUT_MS, DEFAULT_GRACE_MS, DEFAULT_HEARTBEAT_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_LIVE_STORE_DIR,
-  DEFAULT_MAX_PENDING_PER_CLIENT, DEFAULT_OWNER_LEASE_MS, DEFAULT_MAX_PENDING_SESSIONS, DEFAULT_MAX_SIGNAL_BYTES, DEFAULT_TOKEN_TTL_MS, MIN_SECRET_LENGTH,
+  DEFAULT_MAX_PENDING_PER_CLIENT, DEFAULT_OWNER_LEASE_MS, DEFAULT_MAX_PENDING_SESSIONS, DEFAULT_MAX_SIGNAL_BYTES, DEFAULT_MAX_STORED_SESSIONS, DEFAULT_TOKEN_TTL_MS, MIN_SECRET_LENGTH,
   DEFAULT_BACKLOG, DEFAULT_SHUTDOWN_RETRY,
 } from '../datastar.constants';
 import {
@@ -75,6 +75,8 @@ export interface DatastarSettings {
     /** The embedded store's absolute folder; undefined: memory only (`store: 'memory'`). */
     storeDir?: string;
     storeFsync: boolean;
+    /** The embedded store's cap on session records (not Redis's, nor a store of the app's own). */
+    maxStoredSessions: number;
     sessionTtlMs: number;
     serializer: LiveSessionSerializer;
     forwardTimeoutMs: number;
@@ -154,6 +156,7 @@ export function resolveDatastarSettings(options: DatastarModuleOptions = {}): Da
       store: typeof live.store === 'object' ? live.store : undefined,
       storeDir: live.store === 'memory' ? undefined : resolve(folder('live.storeDir', live.storeDir ?? DEFAULT_LIVE_STORE_DIR)),
       storeFsync: live.storeFsync === true,
+      maxStoredSessions: count('live.maxStoredSessions', live.maxStoredSessions ?? DEFAULT_MAX_STORED_SESSIONS),
       sessionTtlMs: positive('live.sessionTtlMs', live.sessionTtlMs ?? live.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS),
       serializer: live.serializer ?? JSON_SERIALIZER,
       forwardTimeoutMs: positive('live.forwardTimeoutMs', live.forwardTimeoutMs ?? DEFAULT_FORWARD_TIMEOUT_MS),
@@ -203,6 +206,11 @@ function folder(name: string, value: unknown): string {
 function positive(name: string, value: unknown): number {
   if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) throw new TypeError(INVALID_OPTION(name, value, 'a positive number'));
   return value;
+}
+
+function count(name: string, value: unknown): number {
+  if (!Number.isInteger(value) || (value as number) < 1) throw new TypeError(INVALID_OPTION(name, value, 'a whole number, 1 or more (e.g. 10000)'));
+  return value as number;
 }
 
 function nonNegative(name: string, value: unknown): number {

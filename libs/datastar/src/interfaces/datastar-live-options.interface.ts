@@ -56,6 +56,14 @@ export interface DatastarLiveOptions {
    * does not lose; a power loss or a kernel crash may lose the last seconds.
    */
   storeFsync?: boolean;
+  /**
+   * Most session records the embedded store (journal or `'memory'`) keeps (default 10000): past
+   * it the least recently saved or resumed one is forgotten, like an expired one (its page gets
+   * 401 and reloads, with the notice). Set it above the sessions you expect to resume at once.
+   * Not applied to Redis (each record expires `sessionTtlMs` after its last save, and Redis's own
+   * `maxmemory` bounds it) nor to a store of your own.
+   */
+  maxStoredSessions?: number;
   /** How long a session not seen is kept in the store, in ms (default `tokenTtlMs`: its token expires by then anyway). */
   sessionTtlMs?: number;
   /** How a session record becomes the string the store keeps, and back (default JSON). */

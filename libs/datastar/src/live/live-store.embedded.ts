@@ -30,6 +30,8 @@ type JournalLine = { k: string; v: string; e: number } | { k: string; d: 1 };
  * write: once an event's answer is sent, its state is in the OS, so a crash of the process
  * (SIGKILL, OOM) loses nothing; a power loss may lose what was not flushed (`fsync` option).
  * At boot the journal is read (a torn last line is skipped) and compacted to the live entries.
+ * At most `maxEntries` are kept: past it the least recently used goes (a Map in use order, O(1)),
+ * with a delete line so it does not come back at the next boot.
  * A folder is used by one process at a time (a lock file with its pid; a dead process's lock is
  * taken over); when it is in use or cannot be written, sessions are kept in memory only, with
  * a warning.
@@ -46,6 +48,7 @@ export class EmbeddedSessionStore implements LiveSessionStore {
     private readonly dir: string | undefined,
     private readonly fsync: boolean,
     private readonly logger: Logger,
+    private readonly maxEntries: number,
   ) {
     if (dir) this.open(dir);
     this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
@@ -60,15 +63,19 @@ export class EmbeddedSessionStore implements LiveSessionStore {
   get(id: string): string | undefined {
     const entry = this.entries.get(id);
     if (!entry) return undefined;
-    if (entry.expires > Date.now()) return entry.value;
     this.entries.delete(id);
-    return undefined;
+    if (entry.expires <= Date.now()) return undefined;
+    this.entries.set(id, entry); // now the most recently used
+    return entry.value;
   }
 
   set(id: string, value: string, ttlMs: number): void {
     const expires = Date.now() + ttlMs;
+    this.entries.delete(id); // re-inserted last: the most recently used
     this.entries.set(id, { value, expires });
-    this.append({ k: id, v: value, e: expires });
+    const line: JournalLine = { k: id, v: value, e: expires };
+    if (this.entries.size > this.maxEntries) this.append(line, { k: this.evictOldest(), d: 1 });
+    else this.append(line);
   }
 
   delete(id: string): void {
@@ -153,8 +160,20 @@ export class EmbeddedSessionStore implements LiveSessionStore {
       }
       if (!entry || typeof entry.k !== 'string') continue;
       if ('d' in entry) this.entries.delete(entry.k);
-      else if (typeof entry.v === 'string' && typeof entry.e === 'number' && entry.e > now) this.entries.set(entry.k, { value: entry.v, expires: entry.e });
+      else if (typeof entry.v === 'string' && typeof entry.e === 'number' && entry.e > now) {
+        this.entries.delete(entry.k); // re-inserted last, as `set` does: the Map stays in use order
+        this.entries.set(entry.k, { value: entry.v, expires: entry.e });
+      }
     }
+    // A lower cap than the last run's (or a torn delete line): the compaction after this drops the rest.
+    while (this.entries.size > this.maxEntries) this.evictOldest();
+  }
+
+  /** Forgets the least recently used entry (the Map's first) and returns its id. */
+  private evictOldest(): string {
+    const id = this.entries.keys().next().value as string;
+    this.entries.delete(id);
+    return id;
   }
 
   /** Rewrites the journal with the live entries only (a new file renamed over the old one), then appends to it. */
@@ -184,12 +203,13 @@ export class EmbeddedSessionStore implements LiveSessionStore {
     this.appended = 0;
   }
 
-  private append(line: JournalLine): void {
+  /** Appends `lines` in one write. */
+  private append(...lines: JournalLine[]): void {
     if (this.fd === undefined) return;
     try {
-      writeSync(this.fd, `${JSON.stringify(line)}\n`);
+      writeSync(this.fd, lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
       if (this.fsync) fdatasyncSync(this.fd);
-      if (++this.appended > COMPACT_AFTER && this.appended > 2 * this.entries.size) this.compact();
+      if ((this.appended += lines.length) > COMPACT_AFTER && this.appended > 2 * this.entries.size) this.compact();
     } catch (error) {
       // A full disk or a removed folder: sessions live on in memory.
       this.closeJournal();

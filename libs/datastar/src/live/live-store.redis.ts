@@ -13,6 +13,8 @@ const CONTEXT = 'nestjs-datastar live session\n';
  * `pubsub.redis.secret` (HMAC-SHA256 over the key and the value), so a client that can write
  * to Redis but lacks the secret cannot hand a process a session state of its making.
  * While Redis is unreachable sessions are neither saved nor resumed (logged); they go on in memory.
+ * No count cap (`maxStoredSessions` is the embedded store's): every key expires with its TTL, and
+ * Redis's `maxmemory` bounds the rest; counting keys would cost a round trip per save.
  */
 export class RedisSessionStore implements LiveSessionStore {
   private readonly prefix: string;

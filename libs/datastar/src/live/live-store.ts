@@ -36,7 +36,7 @@ export class LiveSessionStorage implements OnApplicationShutdown {
     const { live, redis } = this.settings;
     const shared = this.cluster.connection;
     this.store = live.store ??
-      (redis && shared ? new RedisSessionStore(shared, redis) : new EmbeddedSessionStore(live.storeDir, live.storeFsync, this.logger));
+      (redis && shared ? new RedisSessionStore(shared, redis) : new EmbeddedSessionStore(live.storeDir, live.storeFsync, this.logger, live.maxStoredSessions));
   }
 
   serialize(record: LiveSessionRecord): string {
