@@ -9,6 +9,7 @@ import { NO_VIEWS, TEMPLATE_NOT_FOUND, VIEWS_MISSING } from '../datastar.message
 import { DatastarHandlerRegistry } from '../core/datastar-handler.registry';
 import type { TemplateSource } from '../interfaces/template-source.interface';
 import { registerDatastarHelpers, type DatastarViewData } from './datastar-helpers';
+import { RenderSetup } from './render-setup';
 
 const TEMPLATE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_\-/.]*$/;
 
@@ -30,6 +31,7 @@ export class DatastarTemplates implements OnModuleInit {
   /** The mtime of each registered partial's file: only edited partials are registered again. */
   private readonly partials = new Map<string, number>();
   private readonly caching: boolean;
+  private readonly setup = new RenderSetup(this.handlebars);
 
   constructor(
     @Inject(DATASTAR_SETTINGS) settings: DatastarSettings,
@@ -67,7 +69,7 @@ export class DatastarTemplates implements OnModuleInit {
 
   /** Renders a named template (`<views>/<name>.hbs`, or a partial's file) with `locals`. */
   render(name: string, locals: object = {}): string {
-    return this.template(name)(locals);
+    return this.setup.render(this.template(name), locals);
   }
 
   /** Compiles template source text (strict about missing helpers, lenient about missing data). */
@@ -91,7 +93,7 @@ export class DatastarTemplates implements OnModuleInit {
   /** An Express view engine: `app.engine('hbs', templates.expressEngine)`. */
   readonly expressEngine = (file: string, locals: Record<string, unknown>, callback: (err: Error | null, html?: string) => void) => {
     try {
-      callback(null, this.fileTemplate(file)(locals));
+      callback(null, this.setup.render(this.fileTemplate(file), locals));
     } catch (error) {
       callback(error as Error);
     }
