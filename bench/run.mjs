@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// nestjs-datastar benchmarks: `npm run bench` (all six scenarios) or `npm run bench -- <scenario>`.
-// Scenarios: dispatch, fanout, encoding, scaleout, validation, live, replay; `profile [express|fastify]`
-// profiles the dispatch server. BENCH_QUICK=1 for short development runs. See README "Benchmarks".
+// nestjs-datastar benchmarks: `npm run bench` (every scenario) or `npm run bench -- <scenario>`.
+// Scenarios: dispatch, fanout, encoding, scaleout, validation, live, replay; `profile [server] [seconds]`
+// profiles one dispatch server (see scenarios/profile.mjs). BENCH_QUICK=1 for short development runs.
+// See README "Benchmarks".
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';

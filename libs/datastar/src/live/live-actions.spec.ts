@@ -1,5 +1,6 @@
 import { resolveDatastarSettings } from '../core/datastar-settings';
 import Handlebars from 'handlebars';
+import { expr } from '../protocol';
 import { clientFunctionBody } from '../protocol/client-compile.fixture';
 import {
   linkClickExpression, liveEventAction, lostNoticeExpression, navigate, navigationScript, reloadOn401Expression, streamAction,
@@ -76,6 +77,18 @@ describe('live Handlebars helpers', () => {
       '@post(&quot;/live/b/_event/save&quot;,{&quot;headers&quot;:{&quot;x-csrf&quot;:$csrf,&quot;x-live-token&quot;:$_lv},&quot;contentType&quot;:&quot;form&quot;})',
     );
     expect(() => render(`{{ds-event 'save'}}`)).toThrow(/@LiveView/);
+  });
+
+  it('{{ds-event}} without options, built once per path and event, is the same as with none', () => {
+    const csrf = { headers: { 'x-csrf': expr('$csrf') } };
+    for (const path of ['/live/a', '/live/b', '/live/a']) {
+      for (const event of ['inc', 'dec', 'inc']) {
+        expect(render(`{{{ds-event '${event}'}}}`, { _live: { path } })).toBe(liveEventAction(path, event, csrf));
+      }
+    }
+    // Options are not cached under the plain action.
+    expect(render(`{{{ds-event 'inc' contentType='form'}}}`, { _live: { path: '/live/a' } })).toContain('"contentType":"form"');
+    expect(render(`{{{ds-event 'inc'}}}`, { _live: { path: '/live/a' } })).not.toContain('contentType');
   });
 
   it('{{ds-navigate}} builds soft navigation for buttons', () => {

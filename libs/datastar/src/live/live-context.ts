@@ -160,7 +160,7 @@ export class LiveContext<A extends object = Record<string, any>> {
 
   /** Patches a fragment: a template name or function rendered with the assigns (+ `locals`), or HTML. */
   patchElement(source: TemplateSource, options: PatchElementOptions = {}): this {
-    return this.send(fragmentPatch(source, options, (s, locals) => this.host.renderFragment(s, { ...this.locals(), ...locals })));
+    return this.send(fragmentPatch(source, options, (s, locals) => this.host.renderFragment(s, Object.assign(this.locals(), locals))));
   }
 
   /** Patches raw HTML. */

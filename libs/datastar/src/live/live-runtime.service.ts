@@ -85,7 +85,8 @@ export class LiveRuntime implements LiveEngine {
   }
 
   renderView(view: LiveViewDefinition, ctx: LiveContext): string {
-    const locals = { ...ctx.locals(), [DATASTAR_LOCALS]: { signals: ctx.signals } };
+    const locals = ctx.locals(); // a fresh object: no copy of it
+    locals[DATASTAR_LOCALS] = { signals: ctx.signals };
     const source = view.options.template ?? view.instance.render!(locals as never);
     return this.templates.renderSource(source, locals);
   }

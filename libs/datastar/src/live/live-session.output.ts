@@ -118,7 +118,14 @@ export class LiveOutput {
   }
 }
 
+/**
+ * The last root patch built: the sessions of a broadcast that render the same HTML share it, so it
+ * is built and encoded once (`encodeOnce`) instead of once per session.
+ */
+let lastRoot: { html: string; event: DatastarEvent } | undefined;
+
 /** The root's new children: morphed in place by the client. */
 function rootPatch(html: string): DatastarEvent {
-  return patchElements(html, { selector: `#${LIVE_ROOT_ID}`, mode: 'inner' });
+  if (lastRoot?.html !== html) lastRoot = { html, event: patchElements(html, { selector: `#${LIVE_ROOT_ID}`, mode: 'inner' }) };
+  return lastRoot.event;
 }

@@ -36,3 +36,40 @@ describe('signalsDiff', () => {
     }
   });
 });
+
+describe('jsonClone', () => {
+  const viaJson = (value: unknown) => JSON.parse(JSON.stringify(value));
+
+  it('gives what a JSON round trip gives, flat signals or not', () => {
+    class Point {
+      x = 1;
+    }
+    const cases: unknown[] = [
+      { a: 1, b: 'x', c: true, d: null, '2': 2, _lv: 'token' },
+      { a: -0, b: NaN, c: Infinity },
+      { a: undefined, b: 1 },
+      { a: { b: [1, { c: 2 }] }, d: new Date(0) },
+      { toJSON: () => ({ replaced: true }) },
+      JSON.parse('{"__proto__":1,"a":2}'),
+      Object.assign(Object.create(null), { a: 1 }),
+      new Point(),
+      [1, 'x', null],
+      'text',
+      7,
+      null,
+    ];
+    for (const value of cases) {
+      const copy = jsonClone(value);
+      expect(copy).toStrictEqual(viaJson(value));
+      expect(JSON.stringify(copy)).toBe(JSON.stringify(value));
+    }
+    expect(jsonClone(undefined)).toBeUndefined();
+  });
+
+  it('is a copy: later changes to the original do not reach it', () => {
+    const signals: Record<string, unknown> = { a: 1 };
+    const copy = jsonClone(signals);
+    signals.a = 2;
+    expect(copy).toEqual({ a: 1 });
+  });
+});

@@ -7,8 +7,31 @@ const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typ
 
 /** A JSON copy (what the browser would get): later in-place changes to the original are seen by the diff. */
 export function jsonClone<T>(value: T): T {
+  const flat = flatCopy(value);
+  if (flat) return flat as T;
   const text = JSON.stringify(value);
   return text === undefined ? (undefined as T) : JSON.parse(text);
+}
+
+/**
+ * The usual signals (a plain object of strings, finite numbers, booleans and nulls) copied without
+ * the JSON text, which every session re-render paid for; undefined for anything JSON would change
+ * (nested values, undefined, NaN, -0, toJSON, ...): `jsonClone` then takes the JSON way.
+ */
+function flatCopy(value: unknown): Record<string, unknown> | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return undefined;
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const v = (value as Record<string, unknown>)[key];
+    const kept = typeof v === 'string' || typeof v === 'boolean' || v === null ||
+      (typeof v === 'number' && Number.isFinite(v) && !Object.is(v, -0));
+    // `__proto__` as an own key is JSON's to copy: assigning it would set the prototype.
+    if (!kept || key === '__proto__') return undefined;
+    copy[key] = v;
+  }
+  return copy;
 }
 
 /** Bytes of `value` as UTF-8 JSON: what keeping or sending it costs. */

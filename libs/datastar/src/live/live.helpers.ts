@@ -9,6 +9,13 @@ import { linkClickExpression, liveEventAction, navigate } from './live-actions';
 import { safeLocalPath } from './live-path';
 
 const ATTRIBUTE_NAME = /^[A-Za-z_][-A-Za-z0-9_:.]*$/;
+/** Entries of the `{{ds-event}}` cache before it starts over. */
+const MAX_PLAIN_EVENTS = 1000;
+
+function isEmpty(hash: Record<string, unknown> | undefined): boolean {
+  for (const key in hash) if (Object.prototype.hasOwnProperty.call(hash, key)) return false;
+  return true;
+}
 
 /**
  * `{{ds-event 'increment'}}` (an event of the current live view, hash arguments as action options),
@@ -17,10 +24,23 @@ const ATTRIBUTE_NAME = /^[A-Za-z_][-A-Za-z0-9_:.]*$/;
  */
 export function registerLiveHelpers(hbs: typeof Handlebars, settings: Pick<DatastarSettings, 'csrf'>, dispatchPath: () => string): void {
   const defaults = defaultActionOptions(settings);
+  // `{{ds-event 'name'}}` without options, by path and event: every session of a view (and every
+  // re-render) has the same action, built once instead of at each render.
+  const plainEvents = new Map<string, string>();
 
   hbs.registerHelper('ds-event', function (event: string, helperOptions: Handlebars.HelperOptions) {
     const live = helperOptions.data?.root?.[LIVE_LOCALS] as { path?: string } | undefined;
     if (!live?.path) throw new Error(NO_LIVE_VIEW_FOR_HELPER('ds-event'));
+    if (isEmpty(helperOptions.hash)) {
+      const key = `${live.path}\n${String(event)}`;
+      let built = plainEvents.get(key);
+      if (built === undefined) {
+        built = liveEventAction(live.path, String(event), { ...defaults });
+        if (plainEvents.size >= MAX_PLAIN_EVENTS) plainEvents.clear(); // paths with params are unbounded
+        plainEvents.set(key, built);
+      }
+      return built;
+    }
     const { include, exclude, ...hash } = helperOptions.hash ?? {};
     const opts: ActionOptions = { ...defaults, ...hash };
     if (include !== undefined || exclude !== undefined) opts.filterSignals = { include, exclude };
