@@ -53,7 +53,7 @@ export async function fanoutScenario({ quick, only }) {
   const settings = quick ? { streams: 1000, broadcasts: 3, rounds: 1 } : { streams: 10_000, broadcasts: 5, rounds: 3 };
   if (process.env.BENCH_ROUNDS) settings.rounds = Number(process.env.BENCH_ROUNDS);
   if (process.env.BENCH_STREAMS) settings.streams = Number(process.env.BENCH_STREAMS);
-  const all = withBaseline(CONTENDERS, (c) => c.key === 'ours');
+  const all = withBaseline(CONTENDERS, (c) => c.key.startsWith('ours'));
   const contenders = only ? all.filter((c) => only.includes(c.key)) : all;
   console.log(
     `\n## fanout: ${fmt(settings.streams)} open streams, 1 warm-up + ${settings.broadcasts} measured broadcasts, ` +

@@ -23,6 +23,23 @@ describe('DatastarContext', () => {
     });
   });
 
+  describe('hasPending()', () => {
+    it('is true while signals or patches wait for a flush', () => {
+      const ctx = new DatastarContext('dispatch', {}, {}, 'c');
+      expect(ctx.hasPending()).toBe(false);
+      ctx.assigns.title = 'not sent';
+      expect(ctx.hasPending()).toBe(false);
+      ctx.signals.count = 1;
+      expect(ctx.hasPending()).toBe(true);
+      ctx.signals = {};
+      expect(ctx.hasPending()).toBe(false);
+      ctx.queue.push({ type: 'x', data: 'y' } as never);
+      expect(ctx.hasPending()).toBe(true);
+      ctx.queue.splice(0);
+      expect(ctx.hasPending()).toBe(false);
+    });
+  });
+
   describe('changed()', () => {
     it('does nothing while the handler runs (not live): the dispatcher flushes once at the end', async () => {
       const ctx = new DatastarContext('dispatch', {}, {}, 'c');

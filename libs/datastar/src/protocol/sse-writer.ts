@@ -31,6 +31,16 @@ export interface SseWriterOptions {
 
 export type SseCloseReason = 'ended' | 'client-closed' | 'slow-client' | 'shutdown' | 'replaced' | 'error';
 
+/**
+ * @internal Told when a writer closes. A long-lived owner (the stream registry, a topic's member)
+ * is its own listener: no closure per open stream (bench: fanout).
+ */
+export interface SseCloseListener {
+  writerClosed(writer: SseWriter, reason: SseCloseReason): void;
+}
+
+type CloseHook = ((reason: SseCloseReason) => void) | SseCloseListener;
+
 // Encoded bytes per event object: a broadcast to 10,000 streams encodes once. Our helpers' events
 // keep their own bytes. Other events are mostly written once (an event's answer), and a WeakMap
 // entry per event cost more than encoding a small one (bench: encoding): they only pass through a
@@ -114,7 +124,8 @@ export function encodeOnce(event: MessageEventLike): Buffer {
 export class SseWriter {
   /** Made on demand (most writers, an event answered at once, never need one). */
   private abortController?: AbortController;
-  private readonly closeHooks: Array<(reason: SseCloseReason) => void> = [];
+  /** One hook, or several in order: an open stream usually has one or two, and an array costs more. */
+  private closeHooks?: CloseHook | CloseHook[];
   private compressor?: SseCompressor;
   private lastWrite = Date.now();
   private reason?: SseCloseReason;
@@ -181,10 +192,8 @@ export class SseWriter {
       if (!this.compressor) this.held = [];
       setImmediate(flushHeld, this);
     }
-    res.once('close', () => {
-      this.compressor?.destroy();
-      this.finish(res.writableFinished ? 'ended' : 'client-closed');
-    });
+    // Not once(): its wrapper is four objects per open stream; 'close' comes only once anyway.
+    res.on('close', this.responseClosed.bind(this));
     const beat = this.options.heartbeat;
     if (beat) heartbeats.watch(this, beat);
     return this;
@@ -253,8 +262,12 @@ export class SseWriter {
 
   /** Runs `hook` once when the stream ends, whatever the reason (runs at once if it already has). */
   onClose(hook: (reason: SseCloseReason) => void): void {
-    if (this.reason) hook(this.reason);
-    else this.closeHooks.push(hook);
+    this.addCloseHook(hook);
+  }
+
+  /** @internal `onClose` for an object told with `writerClosed(writer, reason)`. */
+  addCloseListener(listener: SseCloseListener): void {
+    this.addCloseHook(listener);
   }
 
   /**
@@ -314,6 +327,24 @@ export class SseWriter {
     flushed();
   }
 
+  private addCloseHook(hook: CloseHook): void {
+    if (this.reason) return this.runCloseHook(hook, this.reason);
+    const hooks = this.closeHooks;
+    if (!hooks) this.closeHooks = hook;
+    else if (Array.isArray(hooks)) hooks.push(hook);
+    else this.closeHooks = [hooks, hook];
+  }
+
+  private runCloseHook(hook: CloseHook, reason: SseCloseReason): void {
+    if (typeof hook === 'function') hook(reason);
+    else hook.writerClosed(this, reason);
+  }
+
+  private responseClosed(): void {
+    this.compressor?.destroy();
+    this.finish(this.res.writableFinished ? 'ended' : 'client-closed');
+  }
+
   private hold(bytes: Buffer | string): void {
     const buffer = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
     this.held!.push(buffer);
@@ -332,8 +363,10 @@ export class SseWriter {
     this.reason = reason;
     if (this.options.heartbeat) heartbeats.unwatch(this, this.options.heartbeat);
     this.abortController?.abort(reason);
-    const hooks = this.closeHooks.splice(0);
-    for (const hook of hooks) hook(reason);
+    const hooks = this.closeHooks;
+    this.closeHooks = undefined;
+    if (Array.isArray(hooks)) for (const hook of hooks) this.runCloseHook(hook, reason);
+    else if (hooks) this.runCloseHook(hooks, reason);
   }
 }
 

@@ -1,6 +1,6 @@
 import type { MessageEventLike } from '../protocol/encoder';
 import { encodeEvent } from '../protocol/encoder';
-import type { SseCloseReason, SseWriter } from '../protocol/sse-writer';
+import type { SseCloseListener, SseCloseReason, SseWriter } from '../protocol/sse-writer';
 import { LocalTopics } from './local-topics';
 
 const event = (data: string): MessageEventLike => ({ type: 'datastar-patch-signals', data });
@@ -25,6 +25,10 @@ class FakeWriter {
 
   onClose(hook: (reason: SseCloseReason) => void): void {
     this.hooks.push(hook);
+  }
+
+  addCloseListener(listener: SseCloseListener): void {
+    this.hooks.push((reason) => listener.writerClosed(this.asWriter, reason));
   }
 
   close(reason: SseCloseReason = 'ended'): void {

@@ -1,6 +1,6 @@
 import type { Subscriber, TeardownLogic } from 'rxjs';
 import type { MessageEventLike } from '../protocol/encoder';
-import { encodeOnce, type SseWriter } from '../protocol/sse-writer';
+import { encodeOnce, type SseCloseListener, type SseWriter } from '../protocol/sse-writer';
 import type { ReplayBatch } from './topic-backlog';
 import { comparePositions, type ResumePoint, type TopicIds, type TopicPosition } from './topic-ids';
 import type { TopicResume } from './topic-resume';
@@ -31,23 +31,33 @@ export const EVERYONE = PLAIN | REPLAYABLE;
 
 /**
  * One local member of a topic: an RxJS subscriber, or a stream's writer attached directly. Both
- * kinds carry every field, so the fan-out loop sees a single object shape.
+ * kinds carry every field, so the fan-out loop sees a single object shape. An attached writer
+ * tells the member itself when it closes: no closure per open stream (bench: fanout).
  */
-interface Member {
-  /** The publication sequence number when it joined: it gets only later publications. */
-  readonly since: number;
-  readonly subscriber: Subscriber<MessageEventLike> | undefined;
-  readonly writer: SseWriter | undefined;
-  readonly hooks: TopicWriterHooks | undefined;
-  /** Gets `id:`s, and the deliveries meant for members that do (`REPLAYABLE`). */
-  readonly audience: number;
+class Member implements SseCloseListener {
   /** Catching up from the backlog: live publications wait here meanwhile. */
-  pending: Publication[] | undefined;
+  pending: Publication[] | undefined = undefined;
   /**
    * Caught up to here: a live publication up to it was replayed already (with Redis, the live
    * copy may arrive after the backlog read). Cleared by the first newer one.
    */
-  replayedTo: TopicPosition | undefined;
+  replayedTo: TopicPosition | undefined = undefined;
+
+  constructor(
+    readonly topics: LocalTopics,
+    readonly topic: string,
+    /** The publication sequence number when it joined: it gets only later publications. */
+    readonly since: number,
+    readonly subscriber: Subscriber<MessageEventLike> | undefined,
+    readonly writer: SseWriter | undefined,
+    readonly hooks: TopicWriterHooks | undefined,
+    /** Gets `id:`s, and the deliveries meant for members that do (`REPLAYABLE`). */
+    readonly audience: number,
+  ) {}
+
+  writerClosed(): void {
+    this.topics.remove(this);
+  }
 }
 
 interface Publication {
@@ -106,18 +116,18 @@ export class LocalTopics {
   join(topic: string, subscriber: Subscriber<MessageEventLike>, resume?: TopicResume): TeardownLogic {
     // Shutting down: end at once rather than hold a stream nobody will ever feed.
     if (this.isClosed) return subscriber.complete();
-    const member = this.member(subscriber, undefined, undefined, resume);
-    const joined = this.add(topic, member, resume);
-    return () => this.remove(topic, joined, member);
+    const member = this.member(topic, subscriber, undefined, undefined, resume);
+    this.add(member, resume);
+    return () => this.remove(member);
   }
 
   /** Writes the topic's publications straight to `writer` until it closes. */
   attach(topic: string, writer: SseWriter, hooks: TopicWriterHooks, resume?: TopicResume): void {
     if (writer.closed) return;
     if (this.isClosed) return hooks.end();
-    const member = this.member(undefined, writer, hooks, resume);
-    const joined = this.add(topic, member, resume);
-    writer.onClose(() => this.remove(topic, joined, member));
+    const member = this.member(topic, undefined, writer, hooks, resume);
+    this.add(member, resume);
+    writer.addCloseListener(member);
   }
 
   /**
@@ -151,15 +161,25 @@ export class LocalTopics {
     }
   }
 
+  /** @internal A member leaves: every trace of it goes. */
+  remove(member: Member): void {
+    const members = this.members.get(member.topic);
+    // After close() the map was cleared: nothing to remove, nothing to tell the adapter.
+    if (!members?.delete(member) || members.size) return;
+    this.members.delete(member.topic);
+    this.lifecycle.closed(member.topic);
+  }
+
   private member(
-    subscriber: Subscriber<MessageEventLike> | undefined, writer: SseWriter | undefined,
+    topic: string, subscriber: Subscriber<MessageEventLike> | undefined, writer: SseWriter | undefined,
     hooks: TopicWriterHooks | undefined, resume: TopicResume | undefined,
   ): Member {
     const audience = this.ids && resume?.replayable ? REPLAYABLE : PLAIN;
-    return { since: this.sequence, subscriber, writer, hooks, audience, pending: undefined, replayedTo: undefined };
+    return new Member(this, topic, this.sequence, subscriber, writer, hooks, audience);
   }
 
-  private add(topic: string, member: Member, resume: TopicResume | undefined): Set<Member> {
+  private add(member: Member, resume: TopicResume | undefined): void {
+    const topic = member.topic;
     let members = this.members.get(topic);
     if (!members) {
       members = new Set();
@@ -168,16 +188,6 @@ export class LocalTopics {
     }
     members.add(member);
     if (member.audience === REPLAYABLE && resume?.lastEventId !== undefined) this.catchUp(topic, member, members, resume);
-    return members;
-  }
-
-  private remove(topic: string, members: Set<Member>, member: Member): void {
-    members.delete(member);
-    // After close() the map was cleared: nothing to remove, nothing to tell the adapter.
-    if (members.size === 0 && this.members.get(topic) === members) {
-      this.members.delete(topic);
-      this.lifecycle.closed(topic);
-    }
   }
 
   /**

@@ -2,6 +2,7 @@ import { Inject, Injectable, Optional, type BeforeApplicationShutdown } from '@n
 import { createHash } from 'node:crypto';
 import { DATASTAR_SETTINGS, resolveDatastarSettings, type DatastarSettings } from '../core/datastar-settings';
 import type { SseCloseReason, SseWriter, SseWriterOptions } from '../protocol';
+import type { SseCloseListener } from '../protocol/sse-writer';
 import { DatastarPubSub } from '../pubsub/datastar-pubsub';
 import { DatastarContext, datastarStorage } from '../core/request-context';
 import { browserIdOf } from './browser-id';
@@ -48,7 +49,7 @@ export interface StreamStats {
  * (`count`), and an orderly end at shutdown, so `app.close()` never hangs on open streams.
  */
 @Injectable()
-export class StreamRegistryService implements BeforeApplicationShutdown {
+export class StreamRegistryService implements BeforeApplicationShutdown, SseCloseListener {
   private readonly streams = new Map<string, Set<SseWriter>>();
   private readonly scopeOf = new WeakMap<SseWriter, string>();
   /** Per raw request: the browser id it came with, or the one issued to it. */
@@ -152,11 +153,16 @@ export class StreamRegistryService implements BeforeApplicationShutdown {
     const previous = this.scopeOf.get(writer);
     if (previous === scope) return;
     if (previous !== undefined) this.remove(writer, previous);
-    else writer.onClose(() => this.remove(writer, this.scopeOf.get(writer)!));
+    else writer.addCloseListener(this); // the registry itself: no closure per stream
     this.scopeOf.set(writer, scope);
     let set = this.streams.get(scope);
     if (!set) this.streams.set(scope, (set = new Set()));
     set.add(writer);
+  }
+
+  /** @internal A tracked stream ended: it leaves its scope. */
+  writerClosed(writer: SseWriter): void {
+    this.remove(writer, this.scopeOf.get(writer)!);
   }
 
   private claim(ctx: DatastarContext, scope: string): StreamHandle {

@@ -175,8 +175,8 @@ export class SignalTracker {
     const writer = ctx.writer;
     if (!writer || writer.closed) return;
     // Runs before every event of every stream (bench: fanout): nothing pending allocates nothing.
+    if (!ctx.hasPending()) return;
     const hasSignals = hasOwnKeys(ctx.signals);
-    if (!hasSignals && ctx.queue.length === 0) return;
     const events: DatastarEvent[] = [];
     if (hasSignals) {
       events.push(patchSignals(ctx.signals));

@@ -1,0 +1,69 @@
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SseWriter, type SseCloseListener, type SseCloseReason } from './sse-writer';
+
+describe('SseWriter close hooks', () => {
+  let server: Server;
+  let port: number;
+  let writers: Array<(w: SseWriter) => void>;
+
+  beforeEach(async () => {
+    writers = [];
+    server = createServer((_req, res: ServerResponse) => writers.shift()?.(new SseWriter(res).open()));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+
+  afterEach(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  /** A request; resolves with the server's writer and the client's response. */
+  async function open(): Promise<{ writer: SseWriter; res: IncomingMessage }> {
+    const writer = new Promise<SseWriter>((resolve) => writers.push(resolve));
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      request({ port, host: '127.0.0.1', path: '/' }, resolve).on('error', reject).end();
+    });
+    return { writer: await writer, res };
+  }
+
+  function record(writer: SseWriter, log: string[]): void {
+    writer.onClose((reason) => log.push(`hook 1 ${reason}`));
+    const listener: SseCloseListener = {
+      writerClosed: (w, reason) => log.push(`listener ${w === writer} ${reason}`),
+    };
+    writer.addCloseListener(listener);
+    writer.onClose((reason) => log.push(`hook 2 ${reason}`));
+  }
+
+  it('runs hooks and listeners once, in the order given, when the client leaves', async () => {
+    const { writer, res } = await open();
+    const log: string[] = [];
+    record(writer, log);
+    const closed = new Promise((resolve) => writer.onClose(resolve));
+    res.destroy();
+    await closed;
+    writer.close();
+    expect(log).toEqual(['hook 1 client-closed', 'listener true client-closed', 'hook 2 client-closed']);
+  });
+
+  it('runs them on close(), and one added after the end at once', async () => {
+    const { writer } = await open();
+    const log: string[] = [];
+    record(writer, log);
+    writer.close('replaced');
+    writer.close();
+    writer.addCloseListener({ writerClosed: (_w, reason: SseCloseReason) => log.push(`late ${reason}`) });
+    writer.onClose((reason) => log.push(`late hook ${reason}`));
+    expect(log).toEqual(['hook 1 replaced', 'listener true replaced', 'hook 2 replaced', 'late replaced', 'late hook replaced']);
+  });
+
+  it('watches the response with one plain listener, not a once() wrapper (four objects per open stream)', async () => {
+    const { writer } = await open();
+    const listeners = writer.res.rawListeners('close');
+    expect(listeners).toHaveLength(1);
+    expect('listener' in listeners[0]).toBe(false);
+    writer.close();
+  });
+});
