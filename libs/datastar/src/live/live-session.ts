@@ -231,6 +231,7 @@ export class LiveSession {
           this.emit(events, response);
           await this.afterCallback(ctx, response, request);
           await this.persist();
+          this.engine.storage.flush(); // its state is in the journal before its answer (or stream patch) leaves
           resolve(response);
         },
         drop: () => reject(this.gone()),
@@ -252,6 +253,7 @@ export class LiveSession {
           this.emit(await this.switchView(target, options, session), response);
           await this.afterCallback(this.ctx, response, request);
           await this.persist();
+          this.engine.storage.flush();
           resolve(response);
         },
         drop: () => reject(this.gone()),

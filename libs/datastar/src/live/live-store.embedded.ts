@@ -26,10 +26,16 @@ interface Entry {
 type JournalLine = { k: string; v: string; e: number } | { k: string; d: 1 };
 
 /**
- * Sessions in memory, each change also appended to `<dir>/journal.ndjson` with a synchronous
- * write: once an event's answer is sent, its state is in the OS, so a crash of the process
- * (SIGKILL, OOM) loses nothing; a power loss may lose what was not flushed (`fsync` option).
- * At boot the journal is read (a torn last line is skipped) and compacted to the live entries.
+ * Sessions in memory, each change also appended to `<dir>/journal.ndjson`: the changes of one turn
+ * of the event loop go in ONE synchronous write (a broadcast that re-renders 10,000 sessions makes
+ * one syscall, not 10,000), at `flush()` or at the end of the turn (a `process.nextTick` queued by
+ * the turn's first change). An event's answer goes out only after `flush()` (`LiveSession.event`),
+ * so once it is sent its state is in the OS and a crash of the process (SIGKILL, OOM) loses
+ * nothing; what a server-initiated update (handleInfo, a timer) sent down a stream reaches the
+ * journal at the end of its turn, so a crash within that turn may lose it. A power loss may lose
+ * what was not fsynced (`fsync` option: one fdatasync per write).
+ * At boot the journal is read (a torn last line is skipped) and compacted to the live entries;
+ * later compactions run after the turn that grew the journal (`setImmediate`), not inside it.
  * At most `maxEntries` are kept: past it the least recently used goes (a Map in use order, O(1)),
  * with a delete line so it does not come back at the next boot.
  * A folder is used by one process at a time (a lock file with its pid; a dead process's lock is
@@ -41,8 +47,30 @@ export class EmbeddedSessionStore implements LiveSessionStore {
   private fd?: number;
   private lock?: string;
   private appended = 0;
+  /** Journal lines of this turn, not yet written; `flushQueued`: the end-of-turn flush is queued. */
+  private pending = '';
+  private pendingLines = 0;
+  private flushQueued = false;
+  private compaction?: NodeJS.Immediate;
   private readonly sweeper: NodeJS.Timeout;
-  private readonly releaseOnExit = () => this.release();
+  private readonly releaseOnExit = () => {
+    this.flush(); // process.exit() within a turn
+    this.release();
+  };
+  private readonly endTurn = () => {
+    this.flushQueued = false;
+    this.flush();
+  };
+  /** The deferred compaction: once, after the turns whose writes asked for it. */
+  private readonly compactLater = () => {
+    this.compaction = undefined;
+    if (this.fd === undefined) return;
+    try {
+      this.compact();
+    } catch (error) {
+      this.failed(error);
+    }
+  };
 
   constructor(
     private readonly dir: string | undefined,
@@ -82,8 +110,32 @@ export class EmbeddedSessionStore implements LiveSessionStore {
     if (this.entries.delete(id)) this.append({ k: id, d: 1 });
   }
 
+  /** Writes the lines of this turn now (one write); called before an event's answer goes out. */
+  flush(): void {
+    if (!this.pendingLines) return;
+    const bytes = Buffer.from(this.pending);
+    const lines = this.pendingLines;
+    this.pending = '';
+    this.pendingLines = 0;
+    if (this.fd === undefined) return;
+    try {
+      // A write may take part of a large batch (a nearly full disk): the rest follows, or it throws.
+      for (let at = 0; at < bytes.length; ) at += writeSync(this.fd, bytes, at);
+      if (this.fsync) fdatasyncSync(this.fd);
+    } catch (error) {
+      this.failed(error);
+      return;
+    }
+    if ((this.appended += lines) > COMPACT_AFTER && this.appended > 2 * this.entries.size) {
+      this.compaction ??= setImmediate(this.compactLater);
+    }
+  }
+
   close(): void {
     clearInterval(this.sweeper);
+    this.flush();
+    if (this.compaction) clearImmediate(this.compaction);
+    this.compaction = undefined;
     this.closeJournal();
     this.release();
   }
@@ -203,18 +255,20 @@ export class EmbeddedSessionStore implements LiveSessionStore {
     this.appended = 0;
   }
 
-  /** Appends `lines` in one write. */
+  /** Adds `lines` to this turn's write. */
   private append(...lines: JournalLine[]): void {
     if (this.fd === undefined) return;
-    try {
-      writeSync(this.fd, lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
-      if (this.fsync) fdatasyncSync(this.fd);
-      if ((this.appended += lines.length) > COMPACT_AFTER && this.appended > 2 * this.entries.size) this.compact();
-    } catch (error) {
-      // A full disk or a removed folder: sessions live on in memory.
-      this.closeJournal();
-      this.logger.warn(LIVE_STORE_MEMORY_ONLY(this.dir!, (error as Error).message));
-    }
+    for (const line of lines) this.pending += `${JSON.stringify(line)}\n`;
+    this.pendingLines += lines.length;
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    process.nextTick(this.endTurn);
+  }
+
+  /** A full disk or a removed folder: sessions live on in memory. */
+  private failed(error: unknown): void {
+    this.closeJournal();
+    this.logger.warn(LIVE_STORE_MEMORY_ONLY(this.dir!, (error as Error).message));
   }
 
   private closeJournal(): void {

@@ -52,6 +52,14 @@ export class LiveSessionStorage implements OnApplicationShutdown {
     }
   }
 
+  /**
+   * Writes what the embedded store holds back for the end of this turn (one journal write per
+   * turn): called before an event's answer goes out, so the answer never precedes its state.
+   */
+  flush(): void {
+    if (this.store instanceof EmbeddedSessionStore) this.store.flush();
+  }
+
   /** The record of session `id`, or undefined (unknown, expired, unreadable). */
   async load(id: string): Promise<LiveSessionRecord | undefined> {
     try {
