@@ -79,6 +79,7 @@ export abstract class DatastarPubSub implements OnApplicationShutdown {
         opened: (topic) => this.topicOpened(topic),
         closed: (topic) => this.topicClosed(topic),
         replay: (topic, from) => this.replay(topic, from),
+        position: (topic) => this.position(topic),
       },
       backlog ? new TopicIds(namespace) : undefined,
     );
@@ -140,6 +141,15 @@ export abstract class DatastarPubSub implements OnApplicationShutdown {
    * or undefined when it no longer reaches back that far (the stream is resynced).
    */
   protected replay(_topic: string, _from: TopicPosition): ReplayBatch | undefined | Promise<ReplayBatch | undefined> {
+    return undefined;
+  }
+
+  /**
+   * The adapter's backlog: where `topic` stands now, sent as the first `id:` of a stream that opens
+   * without `Last-Event-ID` (undefined: none). A topic with no publication yet needs one too, from
+   * which the backlog replays everything it gets next.
+   */
+  protected position(_topic: string): TopicPosition | undefined | Promise<TopicPosition | undefined> {
     return undefined;
   }
 

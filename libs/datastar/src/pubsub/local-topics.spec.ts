@@ -1,7 +1,9 @@
+import { Observable } from 'rxjs';
 import type { MessageEventLike } from '../protocol/encoder';
 import { encodeEvent } from '../protocol/encoder';
-import type { SseCloseListener, SseCloseReason, SseWriter } from '../protocol/sse-writer';
-import { LocalTopics } from './local-topics';
+import { encodeOnce, type SseCloseListener, type SseCloseReason, type SseWriter } from '../protocol/sse-writer';
+import { LocalTopics, type TopicLifecycle } from './local-topics';
+import { TopicIds } from './topic-ids';
 
 const event = (data: string): MessageEventLike => ({ type: 'datastar-patch-signals', data });
 
@@ -115,5 +117,76 @@ describe('LocalTopics: writers attached straight to a topic', () => {
     topics.attach('room', new FakeWriter().asWriter, { end: () => ended.push('after close') });
     expect(ended).toEqual(['a', 'after close']);
     expect(topics.count('room')).toBe(0);
+  });
+});
+
+describe('LocalTopics: a fresh stream gets the topic position as its first id', () => {
+  const ids = new TopicIds('ns');
+  const idBlock = (position: string) => `id: ${ids.idOf('room', position)}\n\n`;
+  const fresh = (writer: FakeWriter) => ({ replayable: true, writer: writer.asWriter });
+  const withPosition = (position: TopicLifecycle['position']) =>
+    new LocalTopics({ opened: () => undefined, closed: () => undefined, position }, ids);
+
+  it('writes the position alone in a block, at once, before the publications (with their own ids)', () => {
+    const topics = withPosition(() => '4');
+    const w = new FakeWriter();
+    topics.attach('room', w.asWriter, { end: () => undefined }, fresh(w));
+    expect(w.writes.map(String)).toEqual([idBlock('4')]);
+    topics.deliver('room', [event('five')], '5');
+    expect(w.writes.map(String)).toEqual([idBlock('4'), String(encodeOnce(ids.identify('room', '5', [event('five')])[0]))]);
+  });
+
+  it('writes it to the stream even when the topic is subscribed through a pipe (an event-only pipe would drop it)', () => {
+    const topics = withPosition(() => '4');
+    const w = new FakeWriter();
+    const received: MessageEventLike[] = [];
+    const subscription = new Observable<MessageEventLike>((subscriber) => topics.join('room', subscriber, fresh(w)))
+      .subscribe((e) => received.push(e));
+    expect(w.writes.map(String)).toEqual([idBlock('4')]);
+    expect(received).toEqual([]);
+    subscription.unsubscribe();
+  });
+
+  it('sends none to a stream that resumes, to one without ids, or when the adapter cannot say', () => {
+    const position = jest.fn(() => '4');
+    const topics = withPosition(position);
+    const resumed = new FakeWriter();
+    const plain = new FakeWriter();
+    topics.attach('room', resumed.asWriter, { end: () => undefined }, { ...fresh(resumed), lastEventId: 'x' });
+    topics.attach('room', plain.asWriter, { end: () => undefined }, { replayable: false, writer: plain.asWriter });
+    expect(position).not.toHaveBeenCalled();
+    expect([resumed.writes, plain.writes]).toEqual([[], []]);
+    const noBacklog = new LocalTopics({ opened: () => undefined, closed: () => undefined, position });
+    const w = new FakeWriter();
+    noBacklog.attach('room', w.asWriter, { end: () => undefined }, fresh(w));
+    const unknown = withPosition(() => undefined);
+    const u = new FakeWriter();
+    unknown.attach('room', u.asWriter, { end: () => undefined }, fresh(u));
+    expect([w.writes, u.writes]).toEqual([[], []]);
+  });
+
+  it('holds publications while the position is read, then writes the id first: never after a newer one', async () => {
+    let read!: (position: string) => void;
+    const topics = withPosition(() => new Promise<string>((resolve) => (read = resolve)));
+    const w = new FakeWriter();
+    topics.attach('room', w.asWriter, { end: () => undefined }, fresh(w));
+    topics.deliver('room', [event('five')], '5'); // published after the read, arrived before its answer
+    expect(w.writes).toEqual([]);
+    read('4');
+    await Promise.resolve();
+    expect(w.writes.map(String)).toEqual([idBlock('4'), String(encodeOnce(ids.identify('room', '5', [event('five')])[0]))]);
+    topics.deliver('room', [event('six')], '6');
+    expect(w.writes).toHaveLength(3);
+  });
+
+  it('writes nothing for a stream gone before the position was read', async () => {
+    let read!: (position: string) => void;
+    const topics = withPosition(() => new Promise<string>((resolve) => (read = resolve)));
+    const w = new FakeWriter();
+    topics.attach('room', w.asWriter, { end: () => undefined }, fresh(w));
+    w.close('client-closed');
+    read('4');
+    await Promise.resolve();
+    expect(w.writes).toEqual([]);
   });
 });

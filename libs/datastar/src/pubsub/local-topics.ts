@@ -22,6 +22,11 @@ export interface TopicLifecycle {
    * the backlog no longer reaches back to it.
    */
   replay?(topic: string, from: TopicPosition): ReplayBatch | undefined | Promise<ReplayBatch | undefined>;
+  /**
+   * Where `topic` stands now, for a stream that opens on it (a topic with no publication yet has
+   * a position too: the backlog replays from it what comes next), or undefined when unknown.
+   */
+  position?(topic: string): TopicPosition | undefined | Promise<TopicPosition | undefined>;
 }
 
 /** Who a delivery is for: plain members, members that carry ids (`replayable`), or both. */
@@ -35,7 +40,7 @@ export const EVERYONE = PLAIN | REPLAYABLE;
  * tells the member itself when it closes: no closure per open stream (bench: fanout).
  */
 class Member implements SseCloseListener {
-  /** Catching up from the backlog: live publications wait here meanwhile. */
+  /** Catching up from the backlog, or reading the position to announce: live publications wait here meanwhile. */
   pending: Publication[] | undefined = undefined;
   /**
    * Caught up to here: a live publication up to it was replayed already (with Redis, the live
@@ -187,7 +192,38 @@ export class LocalTopics {
       this.lifecycle.opened(topic);
     }
     members.add(member);
-    if (member.audience === REPLAYABLE && resume?.lastEventId !== undefined) this.catchUp(topic, member, members, resume);
+    if (member.audience !== REPLAYABLE) return;
+    if (resume!.lastEventId !== undefined) this.catchUp(topic, member, members, resume!);
+    else if (resume!.writer) this.announce(topic, member, members, resume!.writer);
+  }
+
+  /**
+   * A fresh stream's first `id:`: the topic's position, in a block of its own (the client keeps it
+   * as `Last-Event-ID` and dispatches nothing), so a stream cut before its first publication still
+   * resumes. Written to the stream itself, not through the user's pipe (which may drop or map
+   * what it does not know). Live publications wait while the adapter reads the position, so it
+   * never goes out after a newer id.
+   */
+  private announce(topic: string, member: Member, members: Set<Member>, writer: SseWriter): void {
+    const send = (position: TopicPosition | undefined) => {
+      if (position !== undefined) writer.writeBytes(Buffer.from(`id: ${this.ids!.idOf(topic, position)}\n\n`));
+    };
+    let position: ReturnType<NonNullable<TopicLifecycle['position']>>;
+    try {
+      position = this.lifecycle.position?.(topic);
+    } catch {
+      return;
+    }
+    if (!(position instanceof Promise)) return send(position);
+    member.pending = [];
+    const finish = (read: TopicPosition | undefined) => {
+      const pending = member.pending ?? [];
+      member.pending = undefined;
+      if (!members.has(member) || this.isClosed) return;
+      send(read);
+      for (const publication of pending) this.deliverTo(member, publication);
+    };
+    position.then(finish, () => finish(undefined));
   }
 
   /**

@@ -42,4 +42,8 @@ export class MemoryPubSub extends DatastarPubSub {
   protected override replay(topic: string, from: TopicPosition): ReplayBatch | undefined {
     return this.log?.since(topic, from);
   }
+
+  protected override position(topic: string): TopicPosition | undefined {
+    return this.log?.position(topic);
+  }
 }

@@ -23,6 +23,22 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 redis.call('PUBLISH', ARGV[3], id .. ' ' .. ARGV[4])
 return id`;
 
+/**
+ * Where a topic's Redis Stream stands, for a stream opening on it: its last entry's id. A topic
+ * with none gets an anchor entry (field `a`, no publication) so that "nothing yet" is a position
+ * like any other: a replay from it must find it, so a trim or an expiry since is a resync. The
+ * anchor lives ANCHOR_TTL_MS (a publication extends it): topics named after client input cannot
+ * pile keys up for `maxAgeMs`.
+ */
+const POSITION_SCRIPT = `
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
+if last then return last[1] end
+local id = redis.call('XADD', KEYS[1], '*', 'a', '')
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return id`;
+
+/** An anchor's life: the client's retries span about this long; a stream back later with it resyncs. */
+const ANCHOR_TTL_MS = 5 * 60_000;
 const STREAM_ID = /^\d{1,16}-\d{1,16}$/;
 /** How long a replay waits for the topic's subscription, so nothing falls between the backlog and the live events. */
 const LISTEN_TIMEOUT_MS = 2000;
@@ -47,7 +63,8 @@ const ECHO_WAIT_MS = 2000;
  *   process's too, in the stream's order, with the stream id as `id:`; a stream that reconnects
  *   with `Last-Event-ID`, on any process, reads what it missed with XRANGE once the topic's
  *   subscription is confirmed, so the seam has no gap (live ones wait) and no duplicate (compared
- *   by id). A stored entry is checked like a message, its signed time against its stream id: an old
+ *   by id); a fresh stream's first id is the stream's last entry, read once subscribed (see
+ *   POSITION_SCRIPT). A stored entry is checked like a message, its signed time against its stream id: an old
  *   entry copied to the stream again is refused.
  * - Redis down: publish() still reaches local subscribers and resolves; the broadcast to other
  *   processes is DROPPED (not buffered: a buffer would replay stale UI patches after the outage),
@@ -195,6 +212,7 @@ export class RedisPubSub extends DatastarPubSub {
       // The first page must start at `from` itself: otherwise what followed it was trimmed away.
       if (page === 0 && entries[0]?.[0] !== from) return undefined;
       for (const [id, fields] of entries) {
+        if (fields[0] === 'a' && fields.length === 2 && fields[1] === '') continue; // an anchor: nothing to send
         const events = this.open(channel, id, fields[1] ?? '', false);
         if (!events) return undefined;
         batch.push({ position: id, events: events.list });
@@ -203,6 +221,16 @@ export class RedisPubSub extends DatastarPubSub {
       start = `(${entries[entries.length - 1][0]}`;
     }
     return undefined;
+  }
+
+  /** Read once the topic's subscription is confirmed: whatever is published after the read comes live. */
+  protected override async position(topic: string): Promise<TopicPosition | undefined> {
+    const backlog = this.backlog;
+    if (!backlog) return undefined;
+    await this.redis.whenListening(this.channelPrefix + topic, LISTEN_TIMEOUT_MS);
+    const id = await this.redis.command((publisher) =>
+      publisher.eval(POSITION_SCRIPT, 1, this.streamPrefix + topic, Math.min(backlog.maxAgeMs, ANCHOR_TTL_MS)));
+    return typeof id === 'string' && STREAM_ID.test(id) ? id : undefined;
   }
 
   private receive(channel: string, message: string): void {

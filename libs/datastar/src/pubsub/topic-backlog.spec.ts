@@ -45,6 +45,61 @@ describe('MemoryBacklog: bounded per topic, and in topics', () => {
     log.append('a', [event('a3')]);
     expect(log.since('a', old)).toBeUndefined();
   });
+
+  describe('position(): where a stream opening now stands', () => {
+    it('is the newest publication of a topic: a stream back with it gets what came after', () => {
+      const log = new MemoryBacklog(options);
+      log.append('room', [event('1')]);
+      const at = log.position('room');
+      log.append('room', [event('2')]);
+      log.append('room', [event('3')]);
+      expect(numbers(log.since('room', at))).toEqual(['1', '2', '3']); // from itself on, which a replay skips
+    });
+
+    it('of a topic with nothing yet, replays its first publications, however many other topics published since', () => {
+      const log = new MemoryBacklog({ ...options, maxTopics: 3 });
+      log.append('other', [event('o1')]);
+      const at = log.position('room');
+      log.append('other', [event('o2')]);
+      log.append('room', [event('1')]);
+      log.append('room', [event('2')]);
+      expect(numbers(log.since('room', at))).toEqual(['1', '2']);
+      expect(numbers(log.since('silent', log.position('silent')))).toEqual([]); // nothing since: nothing to send, no resync
+    });
+
+    it('of a topic with nothing yet, resyncs once what followed it was dropped (trimmed, or the topic evicted)', () => {
+      const trimmed = new MemoryBacklog(options);
+      const at = trimmed.position('room');
+      for (const n of ['1', '2', '3', '4']) trimmed.append('room', [event(n)]);
+      expect(trimmed.since('room', at)).toBeUndefined();
+      const evicted = new MemoryBacklog({ ...options, maxTopics: 2 });
+      const from = evicted.position('room', 0);
+      evicted.append('room', [event('1')], 10);
+      evicted.append('a', [event('a')], 20);
+      evicted.append('b', [event('b')], 30); // room was the least recently published: gone
+      evicted.append('room', [event('2')], 40);
+      expect(evicted.since('room', from, 50)).toBeUndefined();
+    });
+
+    it('never pushes a published topic out for a stream that opens (maxTopics full: a later replay resyncs)', () => {
+      const log = new MemoryBacklog(options);
+      log.append('a', [event('a')]);
+      log.append('b', [event('b')]);
+      const at = log.position('room');
+      expect(log.stats('a').events + log.stats('b').events).toBe(2);
+      log.append('a', [event('a2')]); // published meanwhile: room's first backlog begins after it
+      log.append('room', [event('1')]);
+      expect(log.since('room', at)).toBeUndefined();
+    });
+
+    it('of a topic silent past maxAgeMs starts over from now (its old position would resync)', () => {
+      const log = new MemoryBacklog(options);
+      log.append('room', [event('old')], 0);
+      const at = log.position('room', options.maxAgeMs + 1);
+      log.append('room', [event('new')], options.maxAgeMs + 2);
+      expect(numbers(log.since('room', at, options.maxAgeMs + 3))).toEqual(['new']);
+    });
+  });
 });
 
 describe('TopicIds', () => {

@@ -91,6 +91,23 @@ export class MemoryBacklog {
       .map((entry) => ({ position: String(entry.position), events: entry.events }));
   }
 
+  /**
+   * Where `topic` stands, for a stream opening now: its newest position. A topic with no backlog
+   * gets an empty one from the current counter on (the position "nothing yet"), so `since` replays
+   * all it gets next; made only while `maxTopics` has room, so opening streams never pushes a
+   * published topic's backlog out (without room, the counter: a later `since` resyncs).
+   */
+  position(topic: string, now = Date.now()): TopicPosition {
+    const log = this.topics.get(topic);
+    if (log && now - log.lastAt <= this.options.maxAgeMs) return String(log.last);
+    this.topics.delete(topic);
+    this.evict(now);
+    if (this.topics.size < this.options.maxTopics) {
+      this.topics.set(topic, { floor: this.counter, last: this.counter, entries: [], bytes: 0, lastAt: now });
+    }
+    return String(this.counter);
+  }
+
   /** Bytes and publications kept for `topic` (a gauge, and the bench's memory check). */
   stats(topic: string): { events: number; bytes: number } {
     const log = this.topics.get(topic);

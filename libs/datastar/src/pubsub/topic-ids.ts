@@ -33,13 +33,21 @@ export function comparePositions(a: TopicPosition, b: TopicPosition): number {
  * (a restarted process), is foreign and never taken for a position here.
  */
 export class TopicIds {
+  private lastTopic?: string;
+  private lastTag?: string;
+
   constructor(private readonly namespace: string) {}
 
   /** `events` with the ids of publication `position` of `topic`. */
   identify(topic: string, position: TopicPosition, events: readonly MessageEventLike[]): MessageEventLike[] {
-    const prefix = `${this.tagOf(topic)}:${position}`;
+    const prefix = this.idOf(topic, position);
     const last = events.length - 1;
     return events.map((event, i) => new IdentifiedEvent(event, i === last ? prefix : `${prefix}:${i}`));
+  }
+
+  /** The id of `position` of `topic` (as a whole publication: a stream holding it resumes after it). */
+  idOf(topic: string, position: TopicPosition): string {
+    return `${this.tagOf(topic)}:${position}`;
   }
 
   /** The point `lastEventId` names in `topic`, or undefined when it names none (malformed, foreign). */
@@ -52,6 +60,11 @@ export class TopicIds {
   }
 
   private tagOf(topic: string): string {
-    return createHash('sha256').update(`${this.namespace}\n${topic}`).digest('base64url').slice(0, 10);
+    // The last topic's tag kept: a broadcast or a burst of streams opening asks for one topic in a row.
+    if (topic !== this.lastTopic) {
+      this.lastTag = createHash('sha256').update(`${this.namespace}\n${topic}`).digest('base64url').slice(0, 10);
+      this.lastTopic = topic;
+    }
+    return this.lastTag!;
   }
 }

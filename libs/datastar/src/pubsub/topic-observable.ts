@@ -20,6 +20,6 @@ export class TopicObservable extends Observable<MessageEventLike> {
 
   /** @internal Writes the topic's publications to `writer` (which resumes after `lastEventId`) until it closes. */
   attach(writer: SseWriter, hooks: TopicWriterHooks, lastEventId: string | undefined): void {
-    this.topics.attach(this.topic, writer, hooks, resumeOf(this.options, { lastEventId }));
+    this.topics.attach(this.topic, writer, hooks, resumeOf(this.options, { lastEventId, writer }));
   }
 }

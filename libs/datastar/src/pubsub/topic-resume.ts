@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { MessageEventLike } from '../protocol/encoder';
+import type { SseWriter } from '../protocol/sse-writer';
 
 /** Options of `pubsub.subscribe(topic, options)`. */
 export interface TopicSubscribeOptions {
@@ -27,13 +28,21 @@ export interface TopicResume {
   readonly replayable: boolean;
   readonly lastEventId?: string;
   readonly onResync?: TopicSubscribeOptions['onResync'];
+  /** The stream it feeds, when it feeds one: a fresh one gets the topic's position as its first `id:`. */
+  readonly writer?: SseWriter;
+}
+
+/** The stream a subscription feeds: its writer, and the `Last-Event-ID` it was reopened with. */
+export interface StreamResume {
+  readonly lastEventId?: string;
+  readonly writer?: SseWriter;
 }
 
 /**
  * Set by dispatch while it subscribes to a stream's source, so every topic subscribed meanwhile
- * (returned as is, or merged) knows it feeds a stream, and that stream's `Last-Event-ID`.
+ * (returned as is, or merged) knows it feeds a stream, that stream's writer and `Last-Event-ID`.
  */
-export const streamResume = new AsyncLocalStorage<{ readonly lastEventId?: string }>();
+export const streamResume = new AsyncLocalStorage<StreamResume>();
 
 /** How a subscription made now joins its topic. */
 export function resumeOf(options: TopicSubscribeOptions, stream = streamResume.getStore()): TopicResume {
@@ -42,5 +51,6 @@ export function resumeOf(options: TopicSubscribeOptions, stream = streamResume.g
     replayable: options.replay !== false && (stream !== undefined || options.lastEventId !== undefined),
     lastEventId,
     onResync: options.onResync,
+    writer: stream?.writer,
   };
 }

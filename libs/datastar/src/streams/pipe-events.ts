@@ -57,7 +57,7 @@ export function startEvents(writer: SseWriter, source: EventSource, hooks: PipeH
     }
   };
   if (isObservable(source)) {
-    const subscription = streamResume.run({ lastEventId }, () =>
+    const subscription = streamResume.run({ lastEventId, writer }, () =>
       source.subscribe({ next: send, error: (e) => hooks.end(e ?? new Error('stream failed')), complete: () => hooks.end() }));
     writer.onClose(() => subscription.unsubscribe());
     return;
