@@ -42,7 +42,11 @@ export interface CompiledDto {
 const RULES = new Map<string, (v: Validator, constraints: any[]) => Test>([
   ['isString', ({ isString }) => (value) => isString(value)],
   ['isInt', ({ isInt }) => (value) => isInt(value)],
-  ['isNumber', ({ isNumber }, [options]) => (value) => isNumber(value, options)],
+  ['isNumber', ({ isNumber }, [options]) => {
+    // Without options isNumber is Number.isFinite; its default `{}` was an object per call.
+    const plain = options === undefined || (options.allowNaN === undefined && options.allowInfinity === undefined && options.maxDecimalPlaces === undefined);
+    return plain ? (value) => Number.isFinite(value) : (value) => isNumber(value, options);
+  }],
   ['isBoolean', ({ isBoolean }) => (value) => isBoolean(value)],
   ['isArray', ({ isArray }) => (value) => isArray(value)],
   ['isObject', ({ isObject }) => (value) => isObject(value)],
@@ -50,9 +54,14 @@ const RULES = new Map<string, (v: Validator, constraints: any[]) => Test>([
   ['isNotEmpty', ({ isNotEmpty }) => (value) => isNotEmpty(value)],
   ['min', ({ min }, [bound]) => (value) => min(value, bound)],
   ['max', ({ max }, [bound]) => (value) => max(value, bound)],
-  ['minLength', ({ minLength }, [bound]) => (value) => minLength(value, bound)],
-  ['maxLength', ({ maxLength }, [bound]) => (value) => maxLength(value, bound)],
-  ['isLength', ({ length }, [min, max]) => (value) => length(value, min, max)],
+  // validator.js' isLength counts a surrogate pair or a variation-selector sequence as one, with two
+  // regex matches per call: a string with neither (one test) has its plain length (bench: validation).
+  ['minLength', ({ minLength }, [bound]) => (value) =>
+    typeof value === 'string' && (COUNTED_APART.test(value) ? minLength(value, bound) : value.length >= (bound || 0))],
+  ['maxLength', ({ maxLength }, [bound]) => (value) =>
+    typeof value === 'string' && (value.length <= bound || maxLength(value, bound))], // the count is never above .length
+  ['isLength', ({ length }, [min, max]) => (value) =>
+    typeof value === 'string' && (COUNTED_APART.test(value) ? length(value, min, max) : inRange(value.length, min, max))],
   ['matches', ({ matches }, [pattern, modifiers]) => {
     // validator.js builds a RegExp from a string pattern on every call: once here (not a sticky
     // one, whose lastIndex would then carry over from one call to the next).
@@ -70,6 +79,14 @@ const RULES = new Map<string, (v: Validator, constraints: any[]) => Test>([
   ['arrayMaxSize', ({ arrayMaxSize }, [bound]) => (value) => arrayMaxSize(value, bound)],
   ['arrayNotEmpty', ({ arrayNotEmpty }) => (value) => arrayNotEmpty(value)],
 ]);
+
+/** What validator.js' isLength counts apart from `.length`: surrogates and variation selectors. */
+const COUNTED_APART = /[\uD800-\uDBFF\uFE0E\uFE0F]/;
+
+/** isLength's range check on a plain length. */
+function inRange(length: number, min: number | undefined, max: number | undefined): boolean {
+  return length >= (min || 0) && (typeof max === 'undefined' || length <= max);
+}
 
 /** Validator options the compiled path honours; any other key sends the DTO to class-validator. */
 const KNOWN_OPTIONS = new Set([
