@@ -190,7 +190,7 @@ export class SseWriter {
       // (bench: dispatch profile, writev was a third of the CPU), and a stream still has its
       // headers and first events before any I/O wait.
       if (!this.compressor) this.held = [];
-      setImmediate(flushHeld, this);
+      flushAtEndOfTurn(this);
     }
     // Not once(): its wrapper is four objects per open stream; 'close' comes only once anyway.
     res.on('close', this.responseClosed.bind(this));
@@ -415,6 +415,18 @@ const heartbeats = {
   },
 };
 
-function flushHeld(writer: SseWriter): void {
-  writer.flushHeld();
+/**
+ * The writers opened in this turn, flushed by ONE immediate after it: under load a turn opens
+ * many, and each immediate is an object and, with AsyncLocalStorage on, an async hook call.
+ */
+let toFlush: SseWriter[] = [];
+
+function flushAtEndOfTurn(writer: SseWriter): void {
+  if (toFlush.push(writer) === 1) setImmediate(flushOpened);
+}
+
+function flushOpened(): void {
+  const writers = toFlush;
+  toFlush = [];
+  for (const writer of writers) writer.flushHeld();
 }
