@@ -3,7 +3,8 @@ import { MAX_SESSION_QUEUE } from './live.constants';
 
 /** One piece of a session's work. */
 export interface LiveTask {
-  run(): Promise<void>;
+  /** Returns a promise only when the work went async: the next task then waits for it. */
+  run(): void | Promise<void>;
   /** The session ended before the task ran. */
   drop(): void;
 }
@@ -34,20 +35,20 @@ export class LiveTaskQueue {
     }
     if (this.tasks.length >= MAX_SESSION_QUEUE) return false;
     this.tasks.push(task);
-    void this.drain();
+    this.drain();
     return true;
   }
 
   /** Queues `task` first in line, whatever the bound: what runs meanwhile waits behind it. */
   pushFront(task: LiveTask): void {
     this.tasks.unshift(task);
-    void this.drain();
+    this.drain();
   }
 
   /** Runs what waits, and from now on what comes. */
   start(): void {
     this.paused = false;
-    void this.drain();
+    this.drain();
   }
 
   /** Stops after the running task and drops every waiting one; later tasks are dropped as they come. */
@@ -57,19 +58,31 @@ export class LiveTaskQueue {
     for (const task of this.tasks.splice(0)) task.drop();
   }
 
-  private async drain(): Promise<void> {
+  /**
+   * Runs tasks until one goes async; it goes on once that one settled. A task that completes
+   * synchronously (most handleInfo) costs no promise: with AsyncLocalStorage on, each one is an
+   * async hook call, per session of a broadcast (bench: live).
+   */
+  private drain(): void {
     if (this.running || this.paused) return;
     this.running = true;
-    try {
-      for (let task = this.tasks.shift(); task; task = this.paused ? undefined : this.tasks.shift()) {
-        try {
-          await task.run();
-        } catch (error) {
-          this.failed(error);
-        }
-      }
-    } finally {
-      this.running = false;
-    }
+    this.next();
   }
+
+  private readonly next = (): void => {
+    for (let task = this.tasks.shift(); task; task = this.paused ? undefined : this.tasks.shift()) {
+      let pending: void | Promise<void>;
+      try {
+        pending = task.run();
+      } catch (error) {
+        this.failed(error);
+        continue;
+      }
+      if (pending) {
+        pending.then(undefined, this.failed).then(this.next);
+        return;
+      }
+    }
+    this.running = false;
+  };
 }
