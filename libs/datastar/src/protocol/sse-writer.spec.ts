@@ -66,4 +66,23 @@ describe('SseWriter close hooks', () => {
     expect('listener' in listeners[0]).toBe(false);
     writer.close();
   });
+
+  it('sends its headers with writeHead when they leave: no header table kept, and a header the app set meanwhile wins', async () => {
+    const plain = await open();
+    expect(plain.res.headers['content-type']).toBe('text/event-stream');
+    expect(plain.res.headers['cache-control']).toBe('no-cache, no-transform');
+    expect(plain.writer.res.getHeaderNames()).toEqual([]); // setHeader's table would stay with the response
+    plain.writer.close();
+
+    const writer = new Promise<SseWriter>((resolve) => writers.push((w) => {
+      w.res.setHeader('Cache-Control', 'private');
+      resolve(w);
+    }));
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      request({ port, host: '127.0.0.1', path: '/' }, resolve).on('error', reject).end();
+    });
+    expect(res.headers['cache-control']).toBe('private');
+    expect(res.headers['content-type']).toBe('text/event-stream');
+    (await writer).close();
+  });
 });
