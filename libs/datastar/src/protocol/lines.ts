@@ -30,7 +30,15 @@ export function sseDataLines(key: string, value: string): string {
 
 /** Lines joined with `\n` (none holding a CR) as SSE data lines. */
 export function sseLines(text: string): string {
-  return `${DATA_PREFIX}${text.replaceAll('\n', `\n${DATA_PREFIX}`)}\n`;
+  // indexOf and slices: about twice as fast as replaceAll on these short texts (bench: dispatch profile).
+  let out = DATA_PREFIX;
+  let start = 0;
+  let end: number;
+  while ((end = text.indexOf('\n', start)) !== -1) {
+    out += `${text.slice(start, end)}\n${DATA_PREFIX}`;
+    start = end + 1;
+  }
+  return `${out}${text.slice(start)}\n`;
 }
 
 /** Removes line breaks from a value that must stay on one line (ids, selectors, names). */

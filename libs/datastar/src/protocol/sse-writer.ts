@@ -432,7 +432,14 @@ const heartbeats = {
     let group = this.groups.get(beat);
     if (!group) {
       const writers = new Set<SseWriter>();
+      // Stopped by its own tick once no writer is left, not by the last unwatch: answers that
+      // open and close a writer in one turn would start and clear a timer each (bench: dispatch profile).
       const timer = setInterval(() => {
+        if (writers.size === 0) {
+          clearInterval(timer);
+          this.groups.delete(beat);
+          return;
+        }
         const now = Date.now();
         for (const w of writers) w.beatIfIdle(now, beat);
       }, Math.max(10, Math.floor(beat / 2)));
@@ -442,10 +449,7 @@ const heartbeats = {
     group.writers.add(writer);
   },
   unwatch(writer: SseWriter, beat: number): void {
-    const group = this.groups.get(beat);
-    if (!group?.writers.delete(writer) || group.writers.size) return;
-    clearInterval(group.timer);
-    this.groups.delete(beat);
+    this.groups.get(beat)?.writers.delete(writer);
   },
 };
 

@@ -1,5 +1,11 @@
+/** An identifier CSS.escape leaves as it is: a letter or _ first (or - and one of them), then letters, digits, _ and -. */
+const PLAIN_ID = /^-?[A-Za-z_\u0080-\uFFFF][\w\-\u0080-\uFFFF]*$/;
+
 /** CSS.escape for ids (Node has no CSS global): `to: 'history-list'` -> `#history-list`. */
 export function idSelector(id: string): string {
+  // Nearly every id needs no escape: one regex test, not three per character (bench: dispatch profile).
+  if (PLAIN_ID.test(id)) return `#${id}`;
+  if (id === '-') return '#\\-'; // `#-` is not a selector
   let out = '#';
   for (let i = 0; i < id.length; i++) {
     const ch = id[i];
