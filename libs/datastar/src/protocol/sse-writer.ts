@@ -314,6 +314,7 @@ export class SseWriter {
     if (this.head) this.sendHead();
     if (body?.length) res.write(body);
     else if (!sent) res.flushHeaders();
+    flattenHeader(res);
   }
 
   /**
@@ -413,6 +414,16 @@ const SHUTDOWN_DROP_MS = 1000;
 /** A field-only event that sets the client's reconnect delay (the client dispatches nothing for it). */
 export function encodeRetry(ms: number): string {
   return `retry: ${ms}\n\n`;
+}
+
+/**
+ * Node keeps the header block it sent (`_header`) for the response's life, as the string it built
+ * with `+=`: a tree of ~20 pieces. Reading it once turns it into one flat string in place, so an open
+ * stream holds ~0.5 KiB less (bench: fanout heap per stream).
+ */
+function flattenHeader(res: ServerResponse): void {
+  const header: unknown = (res as { _header?: unknown })._header;
+  if (typeof header === 'string') header.indexOf('\0');
 }
 
 /** Drops the connection once the socket has handed every byte written so far to the OS. */
