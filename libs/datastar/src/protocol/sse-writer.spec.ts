@@ -1,6 +1,9 @@
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SseWriter, type SseCloseListener, type SseCloseReason } from './sse-writer';
+import { encodeEvent } from './encoder';
+import { patchElements } from './elements';
+import { patchSignals } from './signals';
+import { SseWriter, encodeOnce, type SseCloseListener, type SseCloseReason } from './sse-writer';
 
 describe('SseWriter close hooks', () => {
   let server: Server;
@@ -84,5 +87,55 @@ describe('SseWriter close hooks', () => {
     expect(res.headers['cache-control']).toBe('private');
     expect(res.headers['content-type']).toBe('text/event-stream');
     (await writer).close();
+  });
+});
+
+describe('SseWriter: an answer complete in its first turn', () => {
+  /** Serves one answer written by `answer`, and returns what a client receives. */
+  async function serve(answer: (writer: SseWriter) => void): Promise<{ headers: IncomingMessage['headers']; body: Buffer }> {
+    const server = createServer((_req, res: ServerResponse) => answer(new SseWriter(res).open()));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      return await new Promise((resolve, reject) => {
+        request({ port, host: '127.0.0.1', path: '/' }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+        }).on('error', reject).end();
+      });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }
+
+  const multiByte = patchElements('<p id="x">é, 中文 and 😀</p>');
+  const expected = (...events: object[]) => Buffer.from(events.map((e) => encodeEvent(e)).join(''));
+
+  it('sends fresh events as one body whose Content-Length counts bytes, not characters', async () => {
+    const second = patchSignals({ note: 'ü' });
+    const { headers, body } = await serve((w) => {
+      w.send(multiByte);
+      w.send(second);
+      w.close();
+    });
+    expect(body).toEqual(expected(multiByte, second));
+    expect(headers['content-length']).toBe(String(body.length));
+    expect(headers['transfer-encoding']).toBeUndefined();
+  });
+
+  it('mixes fresh events with already encoded bytes (a broadcast) in the order written', async () => {
+    const broadcast = patchSignals({ shared: 'ß' });
+    const bytes = encodeOnce(broadcast);
+    const fresh = patchSignals({ own: 1 });
+    const { headers, body } = await serve((w) => {
+      w.send(fresh);
+      w.writeBytes(bytes);
+      w.send(multiByte);
+      w.close();
+    });
+    expect(body).toEqual(expected(fresh, broadcast, multiByte));
+    expect(headers['content-length']).toBe(String(body.length));
   });
 });
