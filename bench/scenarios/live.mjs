@@ -45,8 +45,13 @@ async function oneRun(c, settings) {
         if (m.phase === 'opened') {
           openCount = await server.probe('sessions');
           mem.idle = await server.memory();
+          // For investigations: a CPU profile of the broadcasts alone, to the file named.
+          if (process.env.BENCH_LIVE_CPUPROF) await server.probe('cpuprof-start');
         }
-        if (m.phase === 'broadcasted') mem.active = await server.memory();
+        if (m.phase === 'broadcasted') {
+          if (process.env.BENCH_LIVE_CPUPROF) await server.probe('cpuprof-stop', process.env.BENCH_LIVE_CPUPROF);
+          mem.active = await server.memory();
+        }
         child.send({ type: 'go' }, () => undefined);
       },
     });
