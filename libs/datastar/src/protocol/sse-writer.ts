@@ -451,29 +451,29 @@ function dropWhenSent(res: ServerResponse, drop: () => void): void {
  * otherwise hold 10,000 timers (about 0.3 KiB each, bench: fanout).
  */
 const heartbeats = {
-  groups: new Map<number, { timer: NodeJS.Timeout; writers: Set<SseWriter> }>(),
+  groups: new Map<number, Set<SseWriter>>(),
   watch(writer: SseWriter, beat: number): void {
-    let group = this.groups.get(beat);
-    if (!group) {
-      const writers = new Set<SseWriter>();
+    let writers = this.groups.get(beat);
+    if (!writers) {
+      const group = (writers = new Set<SseWriter>());
       // Stopped by its own tick once no writer is left, not by the last unwatch: answers that
       // open and close a writer in one turn would start and clear a timer each (bench: dispatch profile).
       const timer = setInterval(() => {
-        if (writers.size === 0) {
+        if (group.size === 0) {
           clearInterval(timer);
           this.groups.delete(beat);
           return;
         }
         const now = Date.now();
-        for (const w of writers) w.beatIfIdle(now, beat);
+        for (const w of group) w.beatIfIdle(now, beat);
       }, Math.max(10, Math.floor(beat / 2)));
       timer.unref();
-      this.groups.set(beat, (group = { timer, writers }));
+      this.groups.set(beat, group);
     }
-    group.writers.add(writer);
+    writers.add(writer);
   },
   unwatch(writer: SseWriter, beat: number): void {
-    this.groups.get(beat)?.writers.delete(writer);
+    this.groups.get(beat)?.delete(writer);
   },
 };
 
