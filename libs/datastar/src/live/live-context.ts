@@ -290,7 +290,10 @@ export class LiveContext<A extends object = Record<string, any>> {
 
   /** @internal Template locals: assigns (signals included) and what `{{ds-event}}` needs. */
   locals(): Record<string, unknown> {
-    return { ...this.assignsMap, [LIVE_LOCALS]: { path: this.path, route: this.route, sessionId: this.id } };
+    // Not a spread: see DatastarContext.locals() (bench: live, once per session of a broadcast).
+    const locals: Record<string, unknown> = Object.assign({}, this.assignsMap);
+    locals[LIVE_LOCALS] = { path: this.path, route: this.route, sessionId: this.id };
+    return locals;
   }
 
   /** @internal What a session store keeps of this view: assigns, signals, timers and subscriptions (live: serialize at once). */
@@ -315,8 +318,8 @@ export class LiveContext<A extends object = Record<string, any>> {
   /** @internal */
   snapshot(): LiveSnapshot {
     return {
-      assigns: { ...this.assignsMap },
-      signals: { ...this.signalsMap },
+      assigns: Object.assign({}, this.assignsMap),
+      signals: Object.assign({}, this.signalsMap),
       queued: this.queue.length,
       flashes: this.flashes.length,
       changed: this.changed,

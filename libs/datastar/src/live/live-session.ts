@@ -467,7 +467,9 @@ export class LiveSession {
   private collect(ctx: LiveContext, options: { full?: boolean; render?: boolean } = {}): DatastarEvent[] {
     const full = options.full === true;
     const html = full || options.render || ctx.takeChanged() ? this.engine.renderView(this.view, ctx) : undefined;
-    const events = this.output.update({ ...ctx.signals, [LIVE_TOKEN_SIGNAL]: this.token }, html, { full });
+    const signals: Record<string, unknown> = Object.assign({}, ctx.signals);
+    signals[LIVE_TOKEN_SIGNAL] = this.token;
+    const events = this.output.update(signals, html, { full });
     events.push(...ctx.takeQueued());
     return events;
   }

@@ -25,13 +25,15 @@ export function fragmentPatch(
   options: PatchElementOptions,
   render: (source: TemplateSource, locals: object | undefined) => string,
 ): DatastarEvent {
-  const { locals, ...patch } = options;
-  return htmlPatch(render(source, locals), patch);
+  // patchElements() reads only its own options: `locals` and `to` can stay in them.
+  return htmlPatch(render(source, options.locals), options);
 }
 
 /** Raw HTML as a patch, `to` as the selector. */
 export function htmlPatch(html: string, options: PatchHtmlOptions): DatastarEvent {
-  const { to, ...patch } = options;
-  if (to !== undefined) patch.selector = idSelector(to);
-  return patchElements(html, patch);
+  const to = options.to;
+  if (to === undefined) return patchElements(html, options);
+  // Named, not a rest copy (`{ to, ...patch }` takes V8's slow path: bench: dispatch profile).
+  const { mode, useViewTransition, viewTransitionSelector, namespace, eventId, retryDuration } = options;
+  return patchElements(html, { selector: idSelector(to), mode, useViewTransition, viewTransitionSelector, namespace, eventId, retryDuration });
 }
