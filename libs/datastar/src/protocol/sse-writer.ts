@@ -455,7 +455,7 @@ const heartbeats = {
   watch(writer: SseWriter, beat: number): void {
     let writers = this.groups.get(beat);
     if (!writers) {
-      const group = (writers = new Set<SseWriter>());
+      const group = new Set<SseWriter>();
       // Stopped by its own tick once no writer is left, not by the last unwatch: answers that
       // open and close a writer in one turn would start and clear a timer each (bench: dispatch profile).
       const timer = setInterval(() => {
@@ -468,7 +468,7 @@ const heartbeats = {
         for (const w of group) w.beatIfIdle(now, beat);
       }, Math.max(10, Math.floor(beat / 2)));
       timer.unref();
-      this.groups.set(beat, group);
+      this.groups.set(beat, (writers = group));
     }
     writers.add(writer);
   },
