@@ -125,6 +125,16 @@ describe('SseWriter: an answer complete in its first turn', () => {
     expect(headers['transfer-encoding']).toBeUndefined();
   });
 
+  it('sends a list of fresh events (a tracker flush) the same way', async () => {
+    const second = patchSignals({ note: 'ü' });
+    const { headers, body } = await serve((w) => {
+      w.send([multiByte, second]);
+      w.close();
+    });
+    expect(body).toEqual(expected(multiByte, second));
+    expect(headers['content-length']).toBe(String(body.length));
+  });
+
   it('mixes fresh events with already encoded bytes (a broadcast) in the order written', async () => {
     const broadcast = patchSignals({ shared: 'ß' });
     const bytes = encodeOnce(broadcast);

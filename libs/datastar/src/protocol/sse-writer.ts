@@ -209,16 +209,21 @@ export class SseWriter {
 
   /** Writes one event (or several as one write). Returns false once the stream is closed. */
   send(events: MessageEventLike | readonly MessageEventLike[]): boolean {
-    if (!Array.isArray(events)) {
-      const event = events as MessageEventLike;
-      // Held in the turn it was made (a handler's answer): kept as text, so an answer of fresh
-      // events leaves as one string with the headers, no Buffer made (bench: dispatch profile).
-      if (this.held && event instanceof WireEvent && !event.bytes()) return this.writeBytes(encodeEvent(event));
-      return this.writeBytes(encodeOnce(event));
-    }
-    if (events.length === 1) return this.writeBytes(encodeOnce(events[0]));
+    if (!Array.isArray(events)) return this.writeBytes(this.encoded(events as MessageEventLike));
+    if (events.length === 1) return this.writeBytes(this.encoded(events[0]));
     if (events.length === 0) return !this.closed;
-    return this.writeBytes(Buffer.concat(events.map(encodeOnce)));
+    if (!this.held) return this.writeBytes(Buffer.concat(events.map(encodeOnce)));
+    for (const event of events) if (!this.writeBytes(this.encoded(event))) return false;
+    return true;
+  }
+
+  /**
+   * An event as bytes; while held (the turn the stream opened: a handler's answer), one of ours not
+   * encoded yet stays text, so an answer of fresh events leaves as one string with the headers, no
+   * Buffer made (bench: dispatch profile).
+   */
+  private encoded(event: MessageEventLike): Buffer | string {
+    return this.held && event instanceof WireEvent && !event.bytes() ? encodeEvent(event) : encodeOnce(event);
   }
 
   /** @internal Sends the heartbeat when nothing was written for `beat` ms. */
