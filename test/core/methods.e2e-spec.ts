@@ -1,3 +1,5 @@
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { createRequire } from 'node:module';
 import { DatastarTemplates } from 'nestjs-datastar';
 import { BadMethodModule, calls, methodsModule } from './fixtures/methods.app';
 import { ADAPTERS, ds, json, query, readError, readSse, startApp, type TestApp } from './fixtures/harness';
@@ -65,6 +67,25 @@ describe.each(ADAPTERS)('one method per event, Datastar requests only (%s)', (ad
   it('a DELETE event answers DELETE and 405s POST', async () => {
     expect(await readSse(await t.fetch(`/ds/bank/close${query({})}`, ds({ method: 'DELETE' })))).toEqual([signalsEvent({ closed: true })]);
     await expect405('close', json('POST', {}), 'DELETE');
+  });
+
+  it('an event is found only in the case it is declared in (both platforms match fixed paths differently)', async () => {
+    for (const path of ['/ds/Bank/transfer', '/ds/bank/Transfer', '/ds/BANK/TRANSFER']) {
+      expect((await readError(await t.fetch(path, json('POST', { amount: 1 })))).status).toBe(404);
+    }
+    expect(await readSse(await t.fetch('/ds/bank/transfer', json('POST', { amount: 2 })))).toEqual([signalsEvent({ sent: 2 })]);
+  });
+
+  it('Fastify (case-sensitive): each event has a fixed route for its own method; the pattern answers the rest', () => {
+    const instance = t.app.getHttpAdapter().getInstance();
+    if (adapter === 'express') {
+      expect(instance.router.caseSensitive).toBeFalsy(); // so the pattern answers everything
+      return;
+    }
+    expect(instance.hasRoute({ method: 'POST', url: '/ds/bank/transfer' })).toBe(true);
+    expect(instance.hasRoute({ method: 'GET', url: '/ds/bank/search' })).toBe(true);
+    expect(instance.hasRoute({ method: 'GET', url: '/ds/bank/transfer' })).toBe(false);
+    expect(instance.hasRoute({ method: 'POST', url: '/ds/:controller/:event' })).toBe(true);
   });
 
   it('an unknown event is still 404, whatever the method', async () => {
@@ -196,5 +217,29 @@ describe('boot-time checks', () => {
     await expect(startApp(methodsModule({ allowCrossSite: ['https://ok.example/path'] }), 'express')).rejects.toThrow(
       'Invalid allowCrossSite "https://ok.example/path"',
     );
+  });
+});
+
+/** Express itself (no @types/express here): the app a user configures before Nest's adapter gets it. */
+const createExpress = createRequire(__filename)('express') as () => { set(name: string, value: unknown): void };
+
+describe('Express with case sensitive routing: fixed routes too', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+        // Read when Express makes its router, which Nest's adapter does at once: set on the app before.
+    const server = createExpress();
+    server.set('case sensitive routing', true);
+    t = await startApp(methodsModule(), 'express', { httpAdapter: new ExpressAdapter(server) });
+  });
+  afterAll(() => t.close());
+
+  it('registers a fixed route per event, and still answers 404 and 405 through the pattern', async () => {
+    const paths = (t.app.getHttpAdapter().getInstance().router.stack as any[]).map((layer) => layer.route?.path);
+    expect(paths).toContain('/ds/bank/transfer');
+    expect(paths).toContain('/ds/:controller/:event');
+    expect(await readSse(await t.fetch('/ds/bank/transfer', json('POST', { amount: 3 })))).toEqual([signalsEvent({ sent: 3 })]);
+    expect((await readError(await t.fetch('/ds/Bank/transfer', json('POST', { amount: 1 })))).status).toBe(404);
+    const wrong = await t.fetch('/ds/bank/transfer', ds({ method: 'PUT' }));
+    expect({ status: wrong.status, allow: wrong.headers.get('allow') }).toEqual({ status: 405, allow: 'POST' });
   });
 });

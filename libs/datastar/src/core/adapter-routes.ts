@@ -37,19 +37,32 @@ export class AdapterRoutes {
     return this.adapterHost.httpAdapter !== undefined;
   }
 
+  /**
+   * Whether the platform matches fixed paths only as written (Fastify's default; Express with
+   * `case sensitive routing`): then a fixed path answers what a pattern with the same values would.
+   */
+  get caseSensitive(): boolean {
+    const instance = this.adapterHost.httpAdapter?.getInstance?.();
+    // Express: its router's own setting (read from `case sensitive routing` when it was made).
+    if (typeof instance?.enabled === 'function') return instance.router?.caseSensitive === true;
+    const config = instance?.initialConfig;
+    return config !== undefined && config.caseSensitive !== false && config.routerOptions?.caseSensitive !== false;
+  }
+
   /** The app's exception filters, for a handler's own (`create(instance, callback, module)`) or the global ones. */
   get exceptionFilters(): RouterExceptionFilters {
     return (this.filters ??= createRouterExceptionFilters(this.contextCreator, this.adapterHost.httpAdapter));
   }
 
   /**
-   * Registered for every method, so that a wrong one gets 405 with `Allow` rather than 404. Both
+   * Registered for every method (or the ones in `registerFor`, when another route answers the
+   * others), so that a wrong one gets 405 with `Allow` rather than 404. Both
    * platforms also route HEAD to GET routes: no route declares HEAD, so it gets 405 too (run, it
    * would start the handler, and a stream's response would never end, wedging the connection).
    */
-  add(methods: RouteMethods, route: string, run: Run): void {
+  add(methods: RouteMethods, route: string, run: Run, registerFor: readonly DatastarEventMethod[] = DATASTAR_EVENT_METHODS): void {
     const adapter: any = this.adapterHost.httpAdapter;
-    for (const method of DATASTAR_EVENT_METHODS) {
+    for (const method of registerFor) {
       adapter[method.toLowerCase()](route, (req: any, res: any, next?: unknown) => {
         let done: void | Promise<void>;
         try {

@@ -56,7 +56,12 @@ export class DatastarDispatcher {
   dispatch(controller: string, event: string, req: any, res: any, next?: unknown): void | Promise<void> {
     const handler = this.registry.get(controller, event);
     if (!handler) throw new NotFoundException(UNKNOWN_EVENT(controller, event));
-    const ctx = new DatastarContext('dispatch', req, res, controller);
+    return this.dispatchTo(handler, req, res, next);
+  }
+
+  /** `dispatch` for a handler its route knows already. */
+  dispatchTo(handler: DatastarHandler, req: any, res: any, next?: unknown): void | Promise<void> {
+    const ctx = new DatastarContext('dispatch', req, res, handler.controller);
     ctx.readSignals = this.settings.readSignals;
     return datastarStorage.run(ctx, () => {
       if (handler.wrapper.isDependencyTreeStatic()) return this.run(ctx, handler, this.compileStatic(handler), next);

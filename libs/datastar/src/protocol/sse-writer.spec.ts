@@ -62,12 +62,60 @@ describe('SseWriter close hooks', () => {
     expect(log).toEqual(['hook 1 replaced', 'listener true replaced', 'hook 2 replaced', 'late replaced', 'late hook replaced']);
   });
 
-  it('watches the response with one plain listener, not a once() wrapper (four objects per open stream)', async () => {
+  it('watches the response with one plain listener shared by all writers (no bound function or once() wrapper per stream)', async () => {
     const { writer } = await open();
+    const { writer: other } = await open();
     const listeners = writer.res.rawListeners('close');
     expect(listeners).toHaveLength(1);
     expect('listener' in listeners[0]).toBe(false);
+    expect(other.res.rawListeners('close')).toEqual(listeners);
     writer.close();
+    other.close();
+  });
+
+  it('runs hooks past the second (two are kept without an array) in order', async () => {
+    const { writer } = await open();
+    const log: string[] = [];
+    record(writer, log);
+    writer.onClose(() => log.push('hook 3'));
+    writer.close();
+    expect(log).toEqual(['hook 1 ended', 'listener true ended', 'hook 2 ended', 'hook 3']);
+  });
+
+  it('an answer that ends in the turn it opened adds no listener to the response', async () => {
+    const seen = new Promise<number>((resolve) => writers.push((w) => {
+      w.close();
+      setImmediate(() => resolve(w.res.listenerCount('close')));
+    }));
+    await new Promise<IncomingMessage>((resolve, reject) => {
+      request({ port, host: '127.0.0.1', path: '/' }, (res) => res.resume().on('end', () => resolve(res))).on('error', reject).end();
+    });
+    expect(await seen).toBe(0);
+  });
+
+  it('a response destroyed before the end of its first turn (no listener yet) still closes the writer', async () => {
+    const reason = new Promise<SseCloseReason>((resolve) => writers.push((w) => {
+      w.onClose(resolve);
+      w.res.destroy();
+    }));
+    request({ port, host: '127.0.0.1', path: '/' }).on('error', () => undefined).end();
+    expect(await reason).toBe('client-closed');
+  });
+
+  it('keeps the header block it sent as it was (a flat copy): a Latin-1 header value is unchanged', async () => {
+    const writer = new Promise<SseWriter>((resolve) => writers.push((w) => {
+      w.res.setHeader('X-Caf', 'caf\u00e9');
+      resolve(w);
+    }));
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      request({ port, host: '127.0.0.1', path: '/' }, resolve).on('error', reject).end();
+    });
+    const w = await writer;
+    const header = (w.res as unknown as { _header: string })._header;
+    expect(header).toContain('X-Caf: caf\u00e9\r\n');
+    expect(header.startsWith('HTTP/1.1 200 OK\r\n')).toBe(true);
+    expect(res.headers['content-type']).toBe('text/event-stream');
+    w.close();
   });
 
   it('sends its headers with writeHead when they leave: no header table kept, and a header the app set meanwhile wins', async () => {

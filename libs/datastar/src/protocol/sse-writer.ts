@@ -124,16 +124,25 @@ export function encodeOnce(event: MessageEventLike): Buffer {
 export class SseWriter {
   /** Made on demand (most writers, an event answered at once, never need one). */
   private abortController?: AbortController;
-  /** One hook, or several in order: an open stream usually has one or two, and an array costs more. */
-  private closeHooks?: CloseHook | CloseHook[];
+  // Two slots, then an array: an open stream usually has one or two hooks (the registry, a topic),
+  // and an array is ~64 B more per stream (bench: fanout).
+  private closeHook?: CloseHook;
+  private secondCloseHook?: CloseHook;
+  private moreCloseHooks?: CloseHook[];
   private compressor?: SseCompressor;
-  private lastWrite = Date.now();
+  /**
+   * Heartbeat ticks since the last write, not a time: a small integer, where `Date.now()` was a
+   * boxed number per open stream and a clock read per write (bench: fanout).
+   */
+  private idleTicks = 0;
   private reason?: SseCloseReason;
   /** Bytes written before the headers went out (same turn of the event loop), sent with them. */
   private held?: (Buffer | string)[];
   /** The SSE headers, until they leave (see `sendHead`); undefined when they were set with setHeader. */
   private head?: Readonly<Record<string, string>>;
   private heldBytes = 0;
+  /** @internal Where the stream registry counts this writer (kept here, not in a map: bench: fanout). */
+  scope?: string;
 
   constructor(
     readonly res: ServerResponse,
@@ -198,10 +207,11 @@ export class SseWriter {
       // (bench: dispatch profile, writev was a third of the CPU), and a stream still has its
       // headers and first events before any I/O wait.
       if (!this.compressor) this.held = [];
+      // The client is watched from there too: an answer that ends in this turn never needs it.
       flushAtEndOfTurn(this);
+    } else {
+      this.watchClient();
     }
-    // Not once(): its wrapper is four objects per open stream; 'close' comes only once anyway.
-    res.on('close', this.responseClosed.bind(this));
     const beat = this.options.heartbeat;
     if (beat) heartbeats.watch(this, beat);
     return this;
@@ -226,9 +236,9 @@ export class SseWriter {
     return this.held && event instanceof WireEvent && !event.bytes() ? encodeEvent(event) : encodeOnce(event);
   }
 
-  /** @internal Sends the heartbeat when nothing was written for `beat` ms. */
-  beatIfIdle(now: number, beat: number): void {
-    if (now - this.lastWrite >= beat) this.writeBytes(this.options.heartbeatEvent ? HEARTBEAT_EVENT : HEARTBEAT);
+  /** @internal A heartbeat tick: sends the heartbeat after `ticks` of them with nothing written. */
+  beatIfIdle(ticks: number): void {
+    if (++this.idleTicks > ticks) this.writeBytes(this.options.heartbeatEvent ? HEARTBEAT_EVENT : HEARTBEAT);
   }
 
   /** Writes already encoded bytes; the fan-out path. */
@@ -240,7 +250,7 @@ export class SseWriter {
       this.close('slow-client');
       return false;
     }
-    this.lastWrite = Date.now();
+    this.idleTicks = 0;
     if (compressor) compressor.write(bytes);
     else if (this.held) this.hold(bytes);
     else this.res.write(bytes);
@@ -320,13 +330,29 @@ export class SseWriter {
   /** @internal Sends the headers, with what was written so far; later writes go straight out. */
   flushHeld(): void {
     const res = this.res;
-    if (res.destroyed || res.writableEnded) return;
+    if (this.closed || res.writableEnded) return;
+    // Gone before the end of the turn: its 'close' came before anyone listened.
+    if (res.destroyed) return this.finish('client-closed');
     const body = this.held ? this.takeHeld() : undefined;
     const sent = res.headersSent; // writeHead only stores them: they still have to leave
     if (this.head) this.sendHead();
     if (body?.length) res.write(body);
     else if (!sent) res.flushHeaders();
     flattenHeader(res);
+    this.watchClient();
+  }
+
+  /**
+   * Ends the writer when the response closes. Not a bound function or once() per stream (objects
+   * kept for its life, bench: fanout): one shared listener that finds the writer on the response.
+   */
+  private watchClient(): void {
+    const res: WatchedResponse = this.res;
+    if (res[WRITER] === this) return;
+    // A second writer on one response (rare) gets a listener of its own.
+    if (res[WRITER]) return void res.on('close', () => this.responseClosed());
+    res[WRITER] = this;
+    res.on('close', responseClosed);
   }
 
   /**
@@ -373,10 +399,9 @@ export class SseWriter {
 
   private addCloseHook(hook: CloseHook): void {
     if (this.reason) return this.runCloseHook(hook, this.reason);
-    const hooks = this.closeHooks;
-    if (!hooks) this.closeHooks = hook;
-    else if (Array.isArray(hooks)) hooks.push(hook);
-    else this.closeHooks = [hooks, hook];
+    if (!this.closeHook) this.closeHook = hook;
+    else if (!this.secondCloseHook) this.secondCloseHook = hook;
+    else (this.moreCloseHooks ??= []).push(hook);
   }
 
   private runCloseHook(hook: CloseHook, reason: SseCloseReason): void {
@@ -384,7 +409,8 @@ export class SseWriter {
     else hook.writerClosed(this, reason);
   }
 
-  private responseClosed(): void {
+  /** @internal The response closed (see `watchClient`). */
+  responseClosed(): void {
     this.compressor?.destroy();
     this.finish(this.res.writableFinished ? 'ended' : 'client-closed');
   }
@@ -413,10 +439,11 @@ export class SseWriter {
     this.reason = reason;
     if (this.options.heartbeat) heartbeats.unwatch(this, this.options.heartbeat);
     this.abortController?.abort(reason);
-    const hooks = this.closeHooks;
-    this.closeHooks = undefined;
-    if (Array.isArray(hooks)) for (const hook of hooks) this.runCloseHook(hook, reason);
-    else if (hooks) this.runCloseHook(hooks, reason);
+    const { closeHook, secondCloseHook, moreCloseHooks } = this;
+    this.closeHook = this.secondCloseHook = this.moreCloseHooks = undefined;
+    if (closeHook) this.runCloseHook(closeHook, reason);
+    if (secondCloseHook) this.runCloseHook(secondCloseHook, reason);
+    if (moreCloseHooks) for (const hook of moreCloseHooks) this.runCloseHook(hook, reason);
   }
 }
 
@@ -436,12 +463,22 @@ export function encodeRetry(ms: number): string {
 
 /**
  * Node keeps the header block it sent (`_header`) for the response's life, as the string it built
- * with `+=`: a tree of ~20 pieces. Reading it once turns it into one flat string in place, so an open
- * stream holds ~0.5 KiB less (bench: fanout heap per stream).
+ * with `+=`: a tree of ~20 pieces. A flat copy in its place holds ~0.5 KiB less per open stream
+ * (bench: fanout heap). Not flattened in place (`indexOf`): V8 keeps the tree of a string already
+ * in the old generation. Latin-1 both ways, as Node sends it: header values cannot hold more.
  */
 function flattenHeader(res: ServerResponse): void {
   const header: unknown = (res as { _header?: unknown })._header;
-  if (typeof header === 'string') header.indexOf('\0');
+  if (typeof header === 'string') (res as { _header?: string })._header = Buffer.from(header, 'latin1').toString('latin1');
+}
+
+/** The writer on a response, for the shared 'close' listener. */
+const WRITER = Symbol('SseWriter');
+
+type WatchedResponse = ServerResponse & { [WRITER]?: SseWriter };
+
+function responseClosed(this: WatchedResponse): void {
+  this[WRITER]?.responseClosed();
 }
 
 /** Drops the connection once the socket has handed every byte written so far to the OS. */
@@ -463,15 +500,17 @@ const heartbeats = {
       const group = new Set<SseWriter>();
       // Stopped by its own tick once no writer is left, not by the last unwatch: answers that
       // open and close a writer in one turn would start and clear a timer each (bench: dispatch profile).
+      // Every half beat: a writer idle for more than `ticks` of them was idle for a whole beat.
+      const every = Math.max(10, Math.floor(beat / 2));
+      const ticks = Math.ceil(beat / every);
       const timer = setInterval(() => {
         if (group.size === 0) {
           clearInterval(timer);
           this.groups.delete(beat);
           return;
         }
-        const now = Date.now();
-        for (const w of group) w.beatIfIdle(now, beat);
-      }, Math.max(10, Math.floor(beat / 2)));
+        for (const w of group) w.beatIfIdle(ticks);
+      }, every);
       timer.unref();
       this.groups.set(beat, (writers = group));
     }
