@@ -9,7 +9,7 @@ export {
 } from './protocol.constants';
 export type { DatastarEvent, EventOptions } from './datastar-event.interface';
 export { singleLine } from './lines';
-export { patchElements, removeElements, type PatchElementsOptions } from './elements';
+export { patchElements, removeElements, elementsEvent, type PatchElementsOptions } from './elements';
 export { patchSignals, patchSignalsRaw, removeSignals, nullPatch, type PatchSignalsOptions } from './signals';
 export {
   executeScript, redirect, consoleLog, neutraliseScriptEnd, type ExecuteScriptOptions, type RedirectOptions,

@@ -1,4 +1,6 @@
+import { encodeEvent } from '../protocol/encoder';
 import { idSelector } from './css';
+import { htmlPatch } from './patch-element';
 
 /** CSS.escape as the CSSOM spec writes it, character by character: the reference. */
 function cssEscape(value: string): string {
@@ -42,5 +44,22 @@ describe('idSelector', () => {
       for (let i = 1 + rand(6); i > 0; i--) id += alphabet[rand(alphabet.length)];
       expect([id, idSelector(id)]).toEqual([id, `#${cssEscape(id)}`]);
     }
+  });
+});
+
+describe('a patch with `to`', () => {
+  it('has the escaped id as its selector, as written: an escape that ends in a space keeps it', () => {
+    const lines = (to: string) => encodeEvent(htmlPatch('<li>x</li>', { to, mode: 'append' })).split('\n');
+    expect(lines(`history-list`)).toContain('data: selector #history-list');
+    expect(lines('a ')).toContain('data: selector #a\\ ');
+    expect(lines('1')).toContain('data: selector #\\31 ');
+    expect(lines('x\ny')).toContain('data: selector #x\\a y');
+    expect(lines('a')).toContain('data: mode append');
+  });
+
+  it('`to` wins over `selector`, and the options object is left as it was', () => {
+    const options = { to: 'list', selector: '#other', mode: 'append' as const };
+    expect(encodeEvent(htmlPatch('<li>x</li>', options)).split('\n')).toContain('data: selector #list');
+    expect(options).toEqual({ to: 'list', selector: '#other', mode: 'append' });
   });
 });
