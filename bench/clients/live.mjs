@@ -25,8 +25,17 @@ const step = (phase, data = {}) =>
   new Promise((resolve) => {
     waiting = resolve;
     process.send({ type: 'phase', phase, ...data });
-  });
-const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+  }).then(dropIdleSockets);
+const pause = (ms) => new Promise((r) => setTimeout(r, ms)).then(dropIdleSockets);
+
+/**
+ * After a wait (a memory probe's GCs take seconds on a busy machine), a pooled socket may be at
+ * the server's keep-alive timeout: reused just as the server closes it, the request fails with
+ * "socket hang up". Fresh connections after every wait instead.
+ */
+function dropIdleSockets() {
+  for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets) socket.destroy();
+}
 
 /** One HTTP request on the keep-alive pool: { status, body }. */
 function http(method, path, headers = {}, body) {

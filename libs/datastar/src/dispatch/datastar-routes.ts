@@ -4,8 +4,12 @@ import { DatastarPaths } from '../core/datastar-paths';
 import { DatastarDispatcher } from './datastar-dispatcher.service';
 import { DatastarHandlerRegistry } from '../core/datastar-handler.registry';
 
+/** A path segment that means itself on both platforms: no pattern syntax, nothing to decode. */
+const PLAIN_SEGMENT = /^[A-Za-z0-9_-]+$/;
+
 /**
- * Registers `/<prefix>/<path>/:controller/:event` on the HTTP adapter: each event answers the one
+ * Registers `/<prefix>/<path>/:controller/:event` on the HTTP adapter (where the platform matches
+ * paths case-sensitively, each event's own path comes first, see onModuleInit): each event answers the one
  * method its `@OnEvent()` declares (405 with `Allow` for the others, 404 for unknown events), and
  * only to Datastar requests (403, see `DatastarRequestPolicy`).
  * Not a Nest controller on purpose: global guards and interceptors would then run twice per
@@ -15,9 +19,6 @@ import { DatastarHandlerRegistry } from '../core/datastar-handler.registry';
  * Module middleware (`forRoutes('*')`) still applies. Registered in onModuleInit: after Nest's
  * routes, before its 404 handler.
  */
-/** A path segment that means itself on both platforms: no pattern syntax, nothing to decode. */
-const PLAIN_SEGMENT = /^[A-Za-z0-9_-]+$/;
-
 @Injectable()
 export class DatastarRoutes implements OnModuleInit {
   private readonly logger = new Logger('Datastar');
