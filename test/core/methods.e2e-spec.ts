@@ -1,3 +1,4 @@
+import { Controller, Module, Post } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { createRequire } from 'node:module';
 import { DatastarTemplates } from 'nestjs-datastar';
@@ -241,5 +242,31 @@ describe('Express with case sensitive routing: fixed routes too', () => {
     expect((await readError(await t.fetch('/ds/Bank/transfer', json('POST', { amount: 1 })))).status).toBe(404);
     const wrong = await t.fetch('/ds/bank/transfer', ds({ method: 'PUT' }));
     expect({ status: wrong.status, allow: wrong.headers.get('allow') }).toEqual({ status: 405, allow: 'POST' });
+  });
+});
+
+describe('a Nest route of the app on an event\'s own path and method', () => {
+  @Controller('ds/bank')
+  class ClashingController {
+    @Post('transfer')
+    transfer() {
+      return 'mine';
+    }
+  }
+
+  @Module({ imports: [methodsModule()], controllers: [ClashingController] })
+  class ClashModule {}
+
+  it('Fastify: a boot error that names the route (the event could never be reached by it)', async () => {
+    await expect(startApp(ClashModule, 'fastify')).rejects.toThrow(/POST.*\/ds\/bank\/transfer|\/ds\/bank\/transfer.*POST/);
+  });
+
+  it('Express (the pattern only): the app\'s route answers first, as with any two Express routes', async () => {
+    const t = await startApp(ClashModule, 'express');
+    try {
+      expect(await (await t.fetch('/ds/bank/transfer', json('POST', {}))).text()).toBe('mine');
+    } finally {
+      await t.close();
+    }
   });
 });
