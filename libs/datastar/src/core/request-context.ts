@@ -10,6 +10,8 @@ export class DatastarContext {
   #signals?: Record<string, unknown>;
   #queue?: DatastarEvent[];
   requestSignals?: Signals;
+  /** @internal What reading this request's signals gave (see `signalsOf`): read once. */
+  signalsRead?: Signals | Promise<Signals>;
   /** How this app reads signals (settings' `readSignals`: per application, not per process). */
   readSignals?: ReadSignalsOptions;
   writer?: SseWriter;

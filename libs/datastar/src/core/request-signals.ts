@@ -18,11 +18,17 @@ export function signalsOf(req: any, key?: string): unknown {
 }
 
 function readOnce(req: any): Signals | Promise<Signals> {
+  const ctx = datastarStorage.getStore();
   const raw = req.raw ?? req;
+  // The request of the current context keeps them there: no WeakMap entry per event (bench:
+  // dispatch profile). One read before the context (a middleware) is still found in the map.
+  if (ctx !== undefined && ctx.req === req) {
+    return (ctx.signalsRead ??= cache.get(raw) ?? readRequestSignalsNow(req, ctx.readSignals ?? {}));
+  }
   let read = cache.get(raw);
   if (read === undefined) {
     // The app's limits travel with the request context: two apps in one process may differ.
-    read = readRequestSignalsNow(req, datastarStorage.getStore()?.readSignals ?? {});
+    read = readRequestSignalsNow(req, ctx?.readSignals ?? {});
     cache.set(raw, read);
   }
   return read;

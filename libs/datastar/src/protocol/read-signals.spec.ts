@@ -414,3 +414,16 @@ describe('readSignals: limits on keys, depth and string length, for every body k
       .resolves.toEqual({ a: '\ufffd' });
   });
 });
+
+describe('limits given with every call', () => {
+  it('a frozen object (the module settings) is resolved once; a caller object that changes is read each time', () => {
+    const frozen = Object.freeze({ keys: 2 });
+    expect(parseSignals('{"a":1,"b":2}', undefined, frozen)).toEqual({ a: 1, b: 2 });
+    expect(() => parseSignals('{"a":1,"b":2,"c":3}', undefined, frozen)).toThrow(SignalsError);
+    const mutable = { keys: 1 };
+    expect(() => parseSignals('{"a":1,"b":2}', undefined, mutable)).toThrow(SignalsError);
+    mutable.keys = 5;
+    expect(parseSignals('{"a":1,"b":2}', undefined, mutable)).toEqual({ a: 1, b: 2 });
+    expect(() => parseSignals('{"a":1,"b":2,"c":3}', undefined, Object.freeze({ keys: 2 }))).toThrow(SignalsError);
+  });
+});

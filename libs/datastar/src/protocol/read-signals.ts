@@ -129,8 +129,20 @@ export function parseSignals(text: string, limit = DEFAULT_SIGNALS_LIMIT, limits
   return checkObject(value, resolveLimits(limits));
 }
 
+// The last limits given and their resolved form: an app passes the same object with every request.
+let lastLimits: SignalsLimits | undefined;
+let lastResolved: Required<SignalsLimits> = DEFAULT_SIGNALS_LIMITS;
+
 function resolveLimits(limits: SignalsLimits | undefined): Required<SignalsLimits> {
-  return limits ? { ...DEFAULT_SIGNALS_LIMITS, ...limits } : DEFAULT_SIGNALS_LIMITS;
+  if (!limits) return DEFAULT_SIGNALS_LIMITS;
+  // Frozen ones only: a caller's own object may change between calls.
+  if (limits === lastLimits) return lastResolved;
+  const resolved = { ...DEFAULT_SIGNALS_LIMITS, ...limits };
+  if (Object.isFrozen(limits)) {
+    lastLimits = limits;
+    lastResolved = resolved;
+  }
+  return resolved;
 }
 
 function checkObject(value: unknown, limits: Required<SignalsLimits>): Signals {

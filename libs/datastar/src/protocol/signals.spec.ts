@@ -1,5 +1,5 @@
 import { encodeEvent } from './encoder';
-import { nullPatch, patchSignals, patchSignalsRaw, removeSignals } from './signals';
+import { flatJson, nullPatch, patchSignals, patchSignalsRaw, removeSignals } from './signals';
 
 const EV = 'event: datastar-patch-signals\n';
 
@@ -140,5 +140,50 @@ describe('removeSignals', () => {
     );
     expect(Object.prototype.hasOwnProperty.call(protoToString, 'x')).toBe(false);
     expect(protoToString.x).toBeUndefined();
+  });
+});
+
+describe('flatJson (patchSignals without JSON.stringify for flat objects)', () => {
+  /** A small seeded generator: the same cases on every run. */
+  function random(seed: number): () => number {
+    let s = seed >>> 0;
+    return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  }
+  const next = random(20261203);
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)];
+  const CHARS = ['a', 'Z', '0', '_', '-', ' ', '.', '"', '\\', '\n', '\u0001', '\u2028', '\ud83d\ude00', '\ud800', 'é', '<', '/'];
+  const text = () => Array.from({ length: Math.floor(next() * 6) }, () => pick(CHARS)).join('');
+  const VALUES: Array<() => unknown> = [
+    () => Math.floor(next() * 1000) - 500, () => next() * 1e6, () => -0, () => 1e21, () => 5e-324, () => NaN, () => Infinity,
+    () => true, () => false, () => null, () => undefined, text, () => ({ a: 1 }), () => [1], () => () => 1, () => new Date(0),
+  ];
+
+  it('writes exactly what JSON.stringify writes, or leaves it to JSON.stringify (2,000 seeded objects)', () => {
+    let flat = 0;
+    for (let i = 0; i < 2000; i++) {
+      const object: Record<string, unknown> = {};
+      const keys = Math.floor(next() * 5);
+      for (let k = 0; k < keys; k++) object[next() < 0.2 ? String(Math.floor(next() * 20)) : text() || 'k'] = pick(VALUES)();
+      const json = flatJson(object);
+      if (json !== undefined) {
+        flat++;
+        expect(json).toBe(JSON.stringify(object));
+      }
+      expect(encodeEvent(patchSignals(object))).toBe(encodeEvent(patchSignalsRaw(JSON.stringify(object))));
+    }
+    expect(flat).toBeGreaterThan(300); // the fast path is really taken
+  });
+
+  it('leaves objects with a prototype of their own (toJSON, getters) to JSON.stringify', () => {
+    class Money {
+      constructor(readonly cents: number) {}
+      toJSON() {
+        return `${this.cents / 100} EUR`;
+      }
+    }
+    expect(flatJson(new Money(250) as unknown as Record<string, unknown>)).toBeUndefined();
+    expect(flatJson(Object.create({ inherited: 1 }))).toBeUndefined();
+    expect(flatJson(Object.assign(Object.create(null), { a: 1 }))).toBe('{"a":1}');
+    expect(flatJson({})).toBe('{}');
   });
 });

@@ -13,7 +13,41 @@ export function patchSignals(signals: Record<string, unknown>, options?: PatchSi
   if (signals === null || typeof signals !== 'object' || Array.isArray(signals)) {
     throw new TypeError('patchSignals takes a plain object, e.g. { count: 1 }; use patchSignalsRaw for JSON text.');
   }
-  return signalsEvent(JSON.stringify(signals), options);
+  return signalsEvent(flatJson(signals) ?? JSON.stringify(signals), options);
+}
+
+/** A key or string value JSON writes as it is: no quote, backslash, control character or surrogate. */
+const PLAIN_TEXT = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
+
+/**
+ * The JSON of a flat plain object of numbers, booleans, null and plain strings (most signal
+ * patches: `{"count":42}`), written here: the same text as JSON.stringify, for a fraction of the
+ * cost of its first call in a request (bench: dispatch profile). Undefined for anything else.
+ */
+export function flatJson(object: Record<string, unknown>): string | undefined {
+  const proto = Object.getPrototypeOf(object);
+  if (proto !== Object.prototype && proto !== null) return undefined; // toJSON, getters: JSON.stringify's job
+  let out = '{';
+  for (const key in object) {
+    if (!Object.prototype.hasOwnProperty.call(object, key) || !PLAIN_TEXT.test(key)) return undefined;
+    const value = object[key];
+    let text: string;
+    if (typeof value === 'number') {
+      if (!Number.isFinite(value)) return undefined;
+      text = String(value);
+    } else if (typeof value === 'boolean') {
+      text = value ? 'true' : 'false';
+    } else if (typeof value === 'string') {
+      if (!PLAIN_TEXT.test(value)) return undefined;
+      text = `"${value}"`;
+    } else if (value === null) {
+      text = 'null';
+    } else {
+      return undefined;
+    }
+    out += `${out.length === 1 ? '' : ','}"${key}":${text}`;
+  }
+  return `${out}}`;
 }
 
 /**
