@@ -27,25 +27,30 @@ const PLAIN_TEXT = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
 export function flatJson(object: Record<string, unknown>): string | undefined {
   const proto = Object.getPrototypeOf(object);
   if (proto !== Object.prototype && proto !== null) return undefined; // toJSON, getters: JSON.stringify's job
+  const keys = Object.keys(object); // own enumerable string keys, in JSON.stringify's order
+  // Types first, nothing built: a nested patch goes to JSON.stringify having cost a few checks.
+  for (let i = 0; i < keys.length; i++) {
+    const value = object[keys[i]];
+    if (typeof value === 'object' ? value !== null : typeof value !== 'number' && typeof value !== 'boolean' && typeof value !== 'string') {
+      return undefined;
+    }
+  }
   let out = '{';
-  for (const key in object) {
-    if (!Object.prototype.hasOwnProperty.call(object, key) || !PLAIN_TEXT.test(key)) return undefined;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
     const value = object[key];
+    if (!PLAIN_TEXT.test(key)) return undefined;
     let text: string;
     if (typeof value === 'number') {
       if (!Number.isFinite(value)) return undefined;
       text = String(value);
-    } else if (typeof value === 'boolean') {
-      text = value ? 'true' : 'false';
     } else if (typeof value === 'string') {
       if (!PLAIN_TEXT.test(value)) return undefined;
       text = `"${value}"`;
-    } else if (value === null) {
-      text = 'null';
     } else {
-      return undefined;
+      text = value === null ? 'null' : value ? 'true' : 'false';
     }
-    out += `${out.length === 1 ? '' : ','}"${key}":${text}`;
+    out += `${i === 0 ? '' : ','}"${key}":${text}`;
   }
   return `${out}}`;
 }
