@@ -207,13 +207,12 @@ export class SseWriter {
       // (bench: dispatch profile, writev was a third of the CPU), and a stream still has its
       // headers and first events before any I/O wait.
       if (!this.compressor) this.held = [];
-      // The client is watched from there too: an answer that ends in this turn never needs it.
+      // The client and the heartbeat are watched from there too: an answer that ends in this
+      // turn never needs them (bench: dispatch profile).
       flushAtEndOfTurn(this);
     } else {
-      this.watchClient();
+      this.watch();
     }
-    const beat = this.options.heartbeat;
-    if (beat) heartbeats.watch(this, beat);
     return this;
   }
 
@@ -339,7 +338,14 @@ export class SseWriter {
     if (body?.length) res.write(body);
     else if (!sent) res.flushHeaders();
     flattenHeader(res);
+    this.watch();
+  }
+
+  /** Starts what an open stream needs: the client watched, and the heartbeat. */
+  private watch(): void {
     this.watchClient();
+    const beat = this.options.heartbeat;
+    if (beat) heartbeats.watch(this, beat);
   }
 
   /**
