@@ -102,6 +102,25 @@ describe('SseWriter close hooks', () => {
     expect(await reason).toBe('client-closed');
   });
 
+  it('a compressed response destroyed in its first turn ends its zlib stream too, as the listener would', async () => {
+    const done = new Promise<{ reason: SseCloseReason; zlibDestroyed: boolean }>((resolve) => {
+      const server2 = createServer((_req, res: ServerResponse) => {
+        const w = new SseWriter(res, { compression: true }).open();
+        w.onClose((reason) => {
+          resolve({ reason, zlibDestroyed: w['compressor']!.stream.destroyed });
+          server2.closeAllConnections();
+          server2.close();
+        });
+        res.destroy();
+      });
+      server2.listen(0, '127.0.0.1', () => {
+        const { port: p } = server2.address() as AddressInfo;
+        request({ port: p, host: '127.0.0.1', path: '/', headers: { 'accept-encoding': 'gzip' } }).on('error', () => undefined).end();
+      });
+    });
+    expect(await done).toEqual({ reason: 'client-closed', zlibDestroyed: true });
+  });
+
   it('keeps the header block it sent as it was (a flat copy): a Latin-1 header value is unchanged', async () => {
     const writer = new Promise<SseWriter>((resolve) => writers.push((w) => {
       w.res.setHeader('X-Caf', 'caf\u00e9');

@@ -331,7 +331,7 @@ export class SseWriter {
     const res = this.res;
     if (this.closed || res.writableEnded) return;
     // Gone before the end of the turn: its 'close' came before anyone listened.
-    if (res.destroyed) return this.finish('client-closed');
+    if (res.destroyed) return this.responseClosed();
     const body = this.held ? this.takeHeld() : undefined;
     const sent = res.headersSent; // writeHead only stores them: they still have to leave
     if (this.head) this.sendHead();
