@@ -4,6 +4,7 @@ import { DATASTAR_EVENT_METHODS } from '../datastar.constants';
 import { METHOD_NOT_ALLOWED } from '../datastar.messages';
 import type { DatastarEventMethod } from '../interfaces/on-event-options.interface';
 import { DatastarRequestPolicy } from './datastar-request.policy';
+import { createWithExpressPrototypes } from './express-shapes';
 import { ExecutionContextHost, createRouterExceptionFilters, type RouterExceptionFilters } from './nest-internals';
 
 /** A route's work: a promise only when it did not complete at once. */
@@ -47,6 +48,15 @@ export class AdapterRoutes {
     if (typeof instance?.enabled === 'function') return instance.router?.caseSensitive === true;
     const config = instance?.initialConfig;
     return config !== undefined && config.caseSensitive !== false && config.routerOptions?.caseSensitive !== false;
+  }
+
+  /**
+   * On Express: requests and responses created with the app's prototypes (see
+   * `createWithExpressPrototypes`). False when the platform or its server is something else.
+   */
+  useExpressPrototypes(): boolean {
+    const adapter = this.adapterHost.httpAdapter;
+    return createWithExpressPrototypes(adapter?.getHttpServer?.(), adapter?.getInstance?.());
   }
 
   /** The app's exception filters, for a handler's own (`create(instance, callback, module)`) or the global ones. */

@@ -45,6 +45,7 @@ export interface DatastarSettings {
   readonly errorsSignal: string;
   readonly exposeErrors: boolean;
   readonly cacheTemplates: boolean;
+  readonly fastExpressRequests: boolean;
   readonly helpers: Readonly<Record<string, HelperDelegate>>;
   /** What every SSE writer is opened with (see `openSseWriter`). */
   readonly writer: Readonly<{
@@ -130,6 +131,7 @@ export function resolveDatastarSettings(options: DatastarModuleOptions = {}): Da
     exposeErrors: options.exposeErrors === true,
     // Edits show without a restart while developing; production compiles each template once.
     cacheTemplates: options.cacheTemplates ?? process.env.NODE_ENV === 'production',
+    fastExpressRequests: options.fastExpressRequests !== false,
     helpers: f({ ...options.helpers }),
     writer: f({
       // 0 has always meant "no heartbeat", like false.
