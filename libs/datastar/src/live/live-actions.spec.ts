@@ -84,8 +84,15 @@ describe('live Handlebars helpers', () => {
     for (const path of ['/live/a', '/live/b', '/live/a']) {
       for (const event of ['inc', 'dec', 'inc']) {
         expect(render(`{{{ds-event '${event}'}}}`, { _live: { path } })).toBe(liveEventAction(path, event, csrf));
+        // Escaped once and kept: the same text Handlebars' own escaping gives, at every render.
+        expect(render(`<b data-on:click="{{ds-event '${event}'}}">`, { _live: { path } })).toBe(
+          `<b data-on:click="${Handlebars.Utils.escapeExpression(liveEventAction(path, event, csrf))}">`,
+        );
       }
     }
+    // Paths with params are unbounded: the cache starts over past its cap, and still answers right.
+    for (let i = 0; i < 1005; i++) render(`{{ds-event 'inc'}}`, { _live: { path: `/live/item/${i}` } });
+    expect(render(`{{{ds-event 'dec'}}}`, { _live: { path: '/live/item/3' } })).toBe(liveEventAction('/live/item/3', 'dec', csrf));
     // Options are not cached under the plain action.
     expect(render(`{{{ds-event 'inc' contentType='form'}}}`, { _live: { path: '/live/a' } })).toContain('"contentType":"form"');
     expect(render(`{{{ds-event 'inc'}}}`, { _live: { path: '/live/a' } })).not.toContain('contentType');

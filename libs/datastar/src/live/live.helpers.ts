@@ -12,6 +12,24 @@ const ATTRIBUTE_NAME = /^[A-Za-z_][-A-Za-z0-9_:.]*$/;
 /** Entries of the `{{ds-event}}` cache before it starts over. */
 const MAX_PLAIN_EVENTS = 1000;
 
+/**
+ * A built action, escaped once: Handlebars writes `toHTML()` for `{{ds-event}}` (where it would
+ * escape the text at every render: the quotes of a long action, per session per broadcast) and
+ * `toString()` for `{{{ds-event}}}`. Both are what they were when the helper returned the text.
+ */
+class BuiltAction {
+  constructor(
+    private readonly text: string,
+    private readonly html: string,
+  ) {}
+  toHTML(): string {
+    return this.html;
+  }
+  toString(): string {
+    return this.text;
+  }
+}
+
 function isEmpty(hash: Record<string, unknown> | undefined): boolean {
   for (const key in hash) if (Object.prototype.hasOwnProperty.call(hash, key)) return false;
   return true;
@@ -24,20 +42,29 @@ function isEmpty(hash: Record<string, unknown> | undefined): boolean {
  */
 export function registerLiveHelpers(hbs: typeof Handlebars, settings: Pick<DatastarSettings, 'csrf'>, dispatchPath: () => string): void {
   const defaults = defaultActionOptions(settings);
-  // `{{ds-event 'name'}}` without options, by path and event: every session of a view (and every
-  // re-render) has the same action, built once instead of at each render.
-  const plainEvents = new Map<string, string>();
+  // `{{ds-event 'name'}}` without options, by path, then event: every session of a view (and every
+  // re-render) has the same action, built and escaped once instead of at each render.
+  const plainEvents = new Map<string, Map<string, BuiltAction>>();
+  let plainCount = 0;
 
   hbs.registerHelper('ds-event', function (event: string, helperOptions: Handlebars.HelperOptions) {
     const live = helperOptions.data?.root?.[LIVE_LOCALS] as { path?: string } | undefined;
     if (!live?.path) throw new Error(NO_LIVE_VIEW_FOR_HELPER('ds-event'));
     if (isEmpty(helperOptions.hash)) {
-      const key = `${live.path}\n${String(event)}`;
-      let built = plainEvents.get(key);
+      const name = String(event);
+      let events = plainEvents.get(live.path);
+      let built = events?.get(name);
       if (built === undefined) {
-        built = liveEventAction(live.path, String(event), { ...defaults });
-        if (plainEvents.size >= MAX_PLAIN_EVENTS) plainEvents.clear(); // paths with params are unbounded
-        plainEvents.set(key, built);
+        const text = liveEventAction(live.path, name, { ...defaults });
+        built = new BuiltAction(text, hbs.Utils.escapeExpression(text));
+        if (plainCount >= MAX_PLAIN_EVENTS) { // paths with params are unbounded
+          plainEvents.clear();
+          plainCount = 0;
+          events = undefined;
+        }
+        if (!events) plainEvents.set(live.path, (events = new Map()));
+        events.set(name, built);
+        plainCount++;
       }
       return built;
     }
