@@ -36,7 +36,7 @@ class BroadcastController {
 }
 
 @Module({
-  imports: [DatastarModule.forRoot({ fastExpressRequests: process.env.BENCH_FAST_EXPRESS !== '0',})],
+  imports: [DatastarModule.forRoot({ fastExpressRequests: process.env.BENCH_FAST_EXPRESS !== '0' })],
   controllers: [RoomController, BroadcastController],
 })
 class FanoutModule {}
